@@ -1,0 +1,69 @@
+"""boto3 sessions and clients for an environment: its region, its endpoint, adaptive retries.
+
+No client is created at import time. An environment whose endpoint is on loopback (an emulator)
+gets throwaway credentials when none are configured, so the demo needs no AWS account.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from toolkit.config.model import Environment
+from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from toolkit.errors import AwsError
+
+_RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def is_emulator(endpoint: str | None) -> bool:
+    return bool(endpoint) and urlparse(endpoint).hostname in _LOOPBACK
+
+
+def session(env: Environment, *, region: str | None = None) -> boto3.Session:
+    base = boto3.Session(region_name=region or env.region)
+    if is_emulator(env.endpoint) and base.get_credentials() is None:
+        return boto3.Session(aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY,
+                             region_name=region or env.region)
+    return base
+
+
+def client(env: Environment, service: str, *, region: str | None = None) -> Any:
+    return session(env, region=region).client(service, endpoint_url=env.endpoint, config=_RETRIES)
+
+
+def terraform_env(env: Environment) -> dict[str, str]:
+    """Environment variables Terraform needs for this environment (credentials only for emulators)."""
+    out = {"AWS_REGION": env.region, "AWS_DEFAULT_REGION": env.region}
+    if is_emulator(env.endpoint):
+        creds = session(env).get_credentials()
+        if creds is not None:
+            frozen = creds.get_frozen_credentials()
+            out["AWS_ACCESS_KEY_ID"] = frozen.access_key
+            out["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key
+    return out
+
+
+def explain(exc: Exception, *, action: str) -> AwsError:
+    """One clear error for a failed AWS call, with what to do about it."""
+    if isinstance(exc, NoCredentialsError):
+        return AwsError(f"{action}: no AWS credentials found",
+                        hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`")
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        message = exc.response.get("Error", {}).get("Message", "")
+        hints = {
+            "AccessDenied": "the credentials in use lack a permission for this call; see the message for which",
+            "InvalidAccessKeyId": "the access key does not exist in this account (or this endpoint)",
+            "SignatureDoesNotMatch": "the secret key does not match the access key",
+            "ExpiredToken": "refresh your session credentials (e.g. `aws sso login`)",
+        }
+        return AwsError(f"{action}: {code}: {message}".rstrip(": "), hint=hints.get(code))
+    if isinstance(exc, BotoCoreError):
+        return AwsError(f"{action}: {exc}", hint="check the network and the environment's endpoint/region")
+    return AwsError(f"{action}: {exc}")

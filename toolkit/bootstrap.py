@@ -1,0 +1,120 @@
+"""Create an environment's Terraform state backend: a private, versioned, encrypted S3 bucket and a
+DynamoDB lock table. Idempotent: existing resources are checked and brought to the same settings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from toolkit import aws
+from toolkit.config.model import Environment
+from toolkit.errors import AwsError
+
+
+@dataclass(frozen=True)
+class Step:
+    resource: str
+    action: str  # created | updated | unchanged
+
+    def to_json(self) -> dict[str, str]:
+        return {"resource": self.resource, "action": self.action}
+
+
+def bootstrap(env: Environment) -> list[Step]:
+    try:
+        return [*_state_bucket(env), _lock_table(env)]
+    except (ClientError, BotoCoreError) as exc:
+        raise aws.explain(exc, action=f"bootstrapping the state backend of '{env.name}'") from exc
+
+
+def _state_bucket(env: Environment) -> list[Step]:
+    state = env.state
+    s3 = aws.client(env, "s3", region=state.region)
+    name = state.bucket
+    steps = []
+    try:
+        s3.head_bucket(Bucket=name)
+        created = False
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("403", "AccessDenied"):
+            raise AwsError(f"state bucket '{name}' exists but belongs to someone else or is not readable",
+                           hint="set environments.<env>.state.bucket to a name of your own") from exc
+        if code not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+        args: dict[str, Any] = {"Bucket": name, "ObjectOwnership": "BucketOwnerEnforced"}
+        if state.region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": state.region}
+        s3.create_bucket(**args)
+        created = True
+    changed = _ensure_bucket_settings(s3, name, emulator=aws.is_emulator(env.endpoint))
+    steps.append(Step(f"s3://{name}", "created" if created else ("updated" if changed else "unchanged")))
+    return steps
+
+
+def _ensure_bucket_settings(s3: Any, name: str, *, emulator: bool) -> bool:
+    """Bring the state bucket to: versioned, SSE-S3, all public access blocked, TLS only."""
+    changed = False
+    if s3.get_bucket_versioning(Bucket=name).get("Status") != "Enabled":
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        changed = True
+    try:
+        rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+    except ClientError:
+        rules = []
+    if not rules:
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        changed = True
+    block = {k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")}
+    try:
+        current = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    except ClientError:
+        current = {}
+    if current != block:
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=block)
+        changed = True
+    if not emulator:
+        # moto does not evaluate Conditions in Deny statements: this policy would block every call
+        # there, so it is applied on real AWS only.
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+        try:
+            current_policy = s3.get_bucket_policy(Bucket=name)["Policy"]
+        except ClientError:
+            current_policy = None
+        if current_policy is None or json.loads(current_policy) != json.loads(policy):
+            s3.put_bucket_policy(Bucket=name, Policy=policy)
+            changed = True
+    return changed
+
+
+def _lock_table(env: Environment) -> Step:
+    ddb = aws.client(env, "dynamodb", region=env.state.region)
+    name = env.state.lock_table
+    try:
+        table = ddb.describe_table(TableName=name)["Table"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        ddb.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            SSESpecification={"Enabled": True},
+            DeletionProtectionEnabled=True,
+        )
+        ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        return Step(f"dynamodb:{name}", "created")
+    key = table.get("KeySchema", [])
+    if key != [{"AttributeName": "LockID", "KeyType": "HASH"}]:
+        raise AwsError(f"table '{name}' exists but is not a Terraform lock table (its key is not LockID)",
+                       hint="set environments.<env>.state.lock_table to another name")
+    return Step(f"dynamodb:{name}", "unchanged")

@@ -1,0 +1,18 @@
+"""The config model: load config.yaml, validate it, resolve environments, render Terraform inputs."""
+
+from toolkit.config.load import load_project
+from toolkit.config.model import Bucket, Environment, Principal, Project, StateBackend, Table
+from toolkit.config.render import DeclaredResource, declared_resources, tfvars
+
+__all__ = [
+    "Bucket",
+    "DeclaredResource",
+    "Environment",
+    "Principal",
+    "Project",
+    "StateBackend",
+    "Table",
+    "declared_resources",
+    "load_project",
+    "tfvars",
+]

@@ -1,0 +1,107 @@
+"""Turn pydantic validation errors into located problems with hints a person can act on."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from toolkit.config.yamlsource import Document, KeyPath
+from toolkit.errors import Problem
+
+
+def did_you_mean(word: str, choices: typing.Iterable[str]) -> str | None:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The concrete types inside Optional/Annotated/list/dict, for walking a model by key path."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(annotation) for t in _unwrap(arg)]
+    return [annotation]
+
+
+def fields_at(model: type[BaseModel], path: KeyPath) -> list[str]:
+    """Field names of the model found at `path` below `model` (empty when it is not a model)."""
+    current: list[Any] = [model]
+    for part in path:
+        following: list[Any] = []
+        for candidate in current:
+            origin = typing.get_origin(candidate)
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                field = candidate.model_fields.get(str(part))
+                if field is not None:
+                    following.extend(_unwrap(field.annotation))
+            elif origin in (list, dict):
+                following.extend(_unwrap(typing.get_args(candidate)[-1]))
+        current = following
+    names: list[str] = []
+    for candidate in current:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            names.extend(candidate.model_fields)
+    return names
+
+
+_FRIENDLY = {
+    "bool_parsing": ("expected true or false", "write true or false"),
+    "bool_type": ("expected true or false", "write true or false"),
+    "int_parsing": ("expected a whole number", None),
+    "int_type": ("expected a whole number", None),
+    "int_from_float": ("expected a whole number", None),
+    "float_parsing": ("expected a number", None),
+    "float_type": ("expected a number", None),
+    "string_type": ("expected text", "put the value in quotes"),
+    "dict_type": ("expected a mapping of `key: value` lines", None),
+    "model_type": ("expected a mapping of `key: value` lines", None),
+    "model_attributes_type": ("expected a mapping of `key: value` lines", None),
+    "list_type": ("expected a list (lines starting with '- ')", None),
+}
+
+
+def problems_from(
+    exc: ValidationError, *, doc: Document, model: type[BaseModel], base: KeyPath = ()
+) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc: KeyPath = tuple(error["loc"])
+        path = base + loc
+        kind = error["type"]
+        value = error.get("input")
+        hint: str | None = None
+        if kind == "extra_forbidden":
+            known = fields_at(model, loc[:-1])
+            guess = did_you_mean(str(loc[-1]), known)
+            message = f"unknown key '{loc[-1]}'"
+            if guess:
+                message += f"; did you mean '{guess}'?"
+            hint = f"keys allowed here: {', '.join(known)}" if known else "remove this key"
+        elif kind == "missing":
+            message = f"required key '{loc[-1]}' is missing"
+            hint = f"add `{loc[-1]}:` here"
+            path = path[:-1]
+            problems.append(doc.problem(path, message, hint))
+            continue
+        elif kind == "literal_error":
+            expected = [e.strip().strip("'") for e in
+                        str(error["ctx"]["expected"]).replace(" or ", ", ").split(", ")]
+            message = f"'{value}' is not allowed"
+            guess = did_you_mean(str(value), expected)
+            if guess:
+                message += f"; did you mean '{guess}'?"
+            hint = f"write one of: {', '.join(expected)}"
+        elif kind in _FRIENDLY:
+            message, hint = _FRIENDLY[kind]
+            message += f", got {value!r}" if not isinstance(value, (dict, list)) else ""
+        elif kind == "value_error":
+            message = str(error["msg"]).removeprefix("Value error, ")
+        else:
+            message = str(error["msg"])
+        problems.append(doc.problem(path, message, hint))
+    return problems

@@ -1,0 +1,270 @@
+"""Load config.yaml: parse with locations, validate everything, resolve each environment.
+
+Resources are validated once per environment after that environment's overrides are merged in, so
+a mistake in an override is reported at the override's own line. Identical problems from several
+environments collapse into one.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from toolkit.config import names, rules, yamlsource
+from toolkit.config.diagnostics import did_you_mean, problems_from
+from toolkit.config.model import (
+    MANAGED_BY,
+    Bucket,
+    Environment,
+    Principal,
+    Project,
+    StateBackend,
+    Table,
+    policy_document,
+)
+from toolkit.config.schema import ENV_NAME, ConfigFile, EnvironmentSpec, Resources, StateSettings
+from toolkit.config.yamlsource import Document, KeyPath, Location
+from toolkit.errors import ConfigError, Problem
+
+KINDS = ("buckets", "tables", "principals")
+
+
+def load_project(path: Path) -> Project:
+    """Load and validate a config file; raise ConfigError listing every problem found."""
+    doc = yamlsource.load(path)
+    project = resolve(doc)
+    return Project(
+        name=project[0].project,
+        file=path,
+        source=path.read_bytes(),
+        config=project[0],
+        environments=project[1],
+    )
+
+
+def resolve(doc: Document) -> tuple[ConfigFile, dict[str, Environment]]:
+    if not isinstance(doc.data, dict):
+        raise ConfigError([doc.problem((), "the file must be a mapping with `project:`, `environments:`, "
+                                            "`buckets:`, `tables:` and `principals:`",
+                                       "see config.yaml in the cargohold repository for a complete example")])
+    problems: list[Problem] = []
+    try:
+        config: ConfigFile | None = ConfigFile.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(problems_from(exc, doc=doc, model=ConfigFile))
+        config = None
+    problems.extend(_check_top(doc))
+
+    environments: dict[str, Environment] = {}
+    raw_envs = doc.data.get("environments")
+    raw_envs = {k: v for k, v in raw_envs.items() if isinstance(v, dict)} if isinstance(raw_envs, dict) else {}
+    # Check the resources even when the top level is broken, so one run reports every mistake.
+    for env_name, raw_env in raw_envs.items() or [(None, {})]:
+        merged, merged_doc, merge_problems = _merged(doc, env=env_name)
+        problems.extend(merge_problems)
+        resources, resource_problems = _validate_resources(merged, merged_doc)
+        problems.extend(resource_problems)
+        if env_name is None:
+            continue
+        spec = config.environments[env_name] if config else _fallback_spec(raw_env)
+        settings = config or _fallback_top(doc.data)
+        declared = {kind: set(merged.get(kind) or {}) if isinstance(merged.get(kind), dict) else set()
+                    for kind in KINDS}
+        env, env_problems = _environment(settings, env_name, spec, resources, merged_doc, declared)
+        if ENV_NAME.match(env_name):  # else names made from it repeat the one problem already reported
+            problems.extend(env_problems)
+        environments[env_name] = env
+    if problems or config is None:
+        raise ConfigError(problems)
+    return config, environments
+
+
+def _validate_resources(merged: dict[str, Any], doc: Document) -> tuple[Resources, list[Problem]]:
+    """Validate each resource on its own, so one bad bucket does not hide another's problems.
+
+    Invalid resources are left out of the result; references to them are not reported again.
+    """
+    problems: list[Problem] = []
+    valid: dict[str, dict[str, Any]] = {}
+    for kind in KINDS:
+        section = merged.get(kind, {})
+        if not isinstance(section, dict):
+            try:
+                Resources.model_validate({kind: section})
+            except ValidationError as exc:
+                problems.extend(problems_from(exc, doc=doc, model=Resources))
+            continue
+        valid[kind] = {}
+        for key, raw in section.items():
+            try:
+                valid[kind][key] = Resources.model_validate({kind: {key: raw}}).model_dump(exclude_unset=True)[kind][key]
+            except ValidationError as exc:
+                problems.extend(problems_from(exc, doc=doc, model=Resources))
+    resources = Resources.model_validate(valid)
+    return resources, problems
+
+
+def _fallback_spec(raw: dict[str, Any]) -> EnvironmentSpec:
+    """A stand-in for an environment whose own settings are invalid (already reported)."""
+    region = raw.get("region") if isinstance(raw.get("region"), str) else "us-east-1"
+    account = raw.get("account") if isinstance(raw.get("account"), str) else "000000000000"
+    return EnvironmentSpec.model_construct(region=region, account=account, state=StateSettings(),
+                                           endpoint=None, tags={})
+
+
+def _fallback_top(raw: dict[str, Any]) -> ConfigFile:
+    project = raw.get("project") if isinstance(raw.get("project"), str) else "project"
+    template = raw.get("name_template")
+    if not isinstance(template, str) or set(_safe_fields(template)) - names.TEMPLATE_FIELDS:
+        template = names.DEFAULT_TEMPLATE
+    return ConfigFile.model_construct(project=project, name_template=template, tags={})
+
+
+def _safe_fields(template: str) -> list[str]:
+    try:
+        return names.template_fields(template)
+    except ValueError:
+        return ["invalid"]
+
+
+def _check_top(doc: Document) -> list[Problem]:
+    problems = []
+    template = doc.data.get("name_template")
+    if isinstance(template, str):
+        try:
+            fields = names.template_fields(template)
+        except ValueError as exc:
+            fields = []
+            problems.append(doc.problem(("name_template",), f"malformed template: {exc}",
+                                        "write placeholders as {project}, {env}, {name}, {account}, {region}"))
+        unknown = [f for f in fields if f not in names.TEMPLATE_FIELDS]
+        if unknown:
+            problems.append(doc.problem(("name_template",), f"unknown placeholder {{{unknown[0]}}}",
+                                        f"use only {', '.join('{' + f + '}' for f in sorted(names.TEMPLATE_FIELDS))}"))
+        if "name" not in fields:
+            problems.append(doc.problem(("name_template",), "the template must contain {name}",
+                                        "otherwise every resource gets the same name; default: {project}-{env}-{name}"))
+    environments = doc.data.get("environments")
+    if isinstance(environments, dict):
+        for env_name in environments:
+            if not ENV_NAME.match(str(env_name)):
+                problems.append(doc.problem(("environments", env_name), f"environment name '{env_name}' is not valid",
+                                            "use 1-16 lowercase letters, digits or '-', starting with a letter"))
+    return problems
+
+
+def _merged(doc: Document, *, env: str | None) -> tuple[dict[str, Any], Document, list[Problem]]:
+    """The resource sections with `env`'s overrides deep-merged in, and where each value came from."""
+    data = {kind: copy.deepcopy(doc.data.get(kind)) for kind in KINDS if doc.data.get(kind) is not None}
+    locations = dict(doc.locations)
+    problems: list[Problem] = []
+    overrides: Any = None
+    if env is not None:
+        overrides = (doc.data.get("environments") or {}).get(env, {}).get("overrides")
+    for kind, entries in (overrides or {}).items():
+        base = data.get(kind) if isinstance(data.get(kind), dict) else {}
+        for key, patch in (entries or {}).items():
+            source: KeyPath = ("environments", str(env), "overrides", kind, key)
+            if key not in base:
+                guess = did_you_mean(key, base)
+                problems.append(doc.problem(source, f"override for unknown {kind[:-1]} '{key}'"
+                                            + (f"; did you mean '{guess}'?" if guess else ""),
+                                            f"{kind} defined: {', '.join(base) or 'none'}"))
+                continue
+            if isinstance(base[key], dict) and isinstance(patch, dict):
+                _deep_merge(base[key], patch, target=(kind, key), source=source, doc=doc, locations=locations)
+    return data, Document(doc.file, data, locations), problems
+
+
+def _deep_merge(
+    into: dict[str, Any],
+    patch: dict[str, Any],
+    *,
+    target: KeyPath,
+    source: KeyPath,
+    doc: Document,
+    locations: dict[KeyPath, Location],
+) -> None:
+    for key, value in patch.items():
+        t_path, s_path = (*target, key), (*source, key)
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value, target=t_path, source=s_path, doc=doc, locations=locations)
+            continue
+        into[key] = copy.deepcopy(value)
+        for path in [p for p in locations if p[: len(t_path)] == t_path]:
+            del locations[path]
+        for path, loc in doc.locations.items():
+            if path[: len(s_path)] == s_path:
+                locations[t_path + path[len(s_path):]] = loc
+
+
+def _environment(
+    config: ConfigFile,
+    env_name: str,
+    spec: EnvironmentSpec,
+    resources: Resources,
+    doc: Document,
+    declared: dict[str, set[str]],
+) -> tuple[Environment, list[Problem]]:
+    checker = rules.Checker(doc)
+    fields = {"project": config.project, "env": env_name, "account": spec.account, "region": spec.region}
+
+    def final_name(explicit: str | None, key: str) -> str:
+        if explicit:
+            return explicit
+        try:
+            return names.render(config.name_template, name=key, **fields)
+        except (KeyError, ValueError, IndexError):
+            return key  # the template itself was reported by _check_top
+
+    buckets: dict[str, Bucket] = {}
+    for key, b_spec in resources.buckets.items():
+        name = final_name(b_spec.name, key)
+        rules.check_name(checker, ("buckets", key), name=name, kind="bucket", reasons=names.check_bucket(name),
+                         env=env_name, explicit=bool(b_spec.name))
+        rules.check_bucket(checker, ("buckets", key), b_spec, bucket_keys=resources.buckets)
+        buckets[key] = Bucket(key=key, name=name, spec=b_spec)
+    tables: dict[str, Table] = {}
+    for key, t_spec in resources.tables.items():
+        name = final_name(t_spec.name, key)
+        rules.check_name(checker, ("tables", key), name=name, kind="table", reasons=names.check_table(name),
+                         env=env_name, explicit=bool(t_spec.name))
+        rules.check_table(checker, ("tables", key), t_spec)
+        arn = f"arn:aws:dynamodb:{spec.region}:{spec.account}:table/{name}"
+        tables[key] = Table(key=key, name=name, arn=arn, spec=t_spec)
+    principals: dict[str, Principal] = {}
+    for key, p_spec in resources.principals.items():
+        name = final_name(p_spec.name, key)
+        rules.check_name(checker, ("principals", key), name=name, kind=f"IAM {p_spec.kind}",
+                         reasons=names.check_iam(name, kind=p_spec.kind), env=env_name, explicit=bool(p_spec.name))
+        before = len(checker.problems)
+        rules.check_principal(checker, ("principals", key), p_spec, declared=declared)
+        resolvable = all((g.bucket in buckets) if g.bucket is not None else (g.table in tables) for g in p_spec.grants)
+        ok = resolvable and len(checker.problems) == before
+        policy = policy_document(p_spec, buckets=buckets, tables=tables) if ok else {}
+        arn = f"arn:aws:iam::{spec.account}:{p_spec.kind}{p_spec.path}{name}"
+        principals[key] = Principal(key=key, name=name, arn=arn, spec=p_spec, policy=policy)
+
+    state = _state_backend(config, env_name, spec, checker)
+    tags = {**config.tags, **spec.tags, "Project": config.project, "Environment": env_name, "ManagedBy": MANAGED_BY}
+    env = Environment(project=config.project, name=env_name, spec=spec, tags=tags, state=state,
+                      buckets=buckets, tables=tables, principals=principals)
+    return env, checker.problems
+
+
+def _state_backend(config: ConfigFile, env_name: str, spec: EnvironmentSpec, checker: rules.Checker) -> StateBackend:
+    settings = spec.state
+    bucket = settings.bucket or f"{config.project}-{env_name}-tfstate-{spec.account}"
+    lock_table = settings.lock_table or f"{config.project}-{env_name}-tflock"
+    path: KeyPath = ("environments", env_name, "state")
+    rules.check_name(checker, (*path, "bucket"), name=bucket, kind="state bucket",
+                     reasons=names.check_bucket(bucket), env=env_name, explicit=bool(settings.bucket))
+    rules.check_name(checker, (*path, "lock_table"), name=lock_table, kind="lock table",
+                     reasons=names.check_table(lock_table), env=env_name, explicit=bool(settings.lock_table))
+    if settings.key.startswith("/") or not settings.key:
+        checker.add((*path, "key"), "the state key must be a relative object key", "e.g. cargohold/terraform.tfstate")
+    return StateBackend(bucket=bucket, key=settings.key, region=settings.region or spec.region,
+                        lock_table=lock_table, encrypt=settings.encrypt)

