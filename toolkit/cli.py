@@ -77,9 +77,13 @@ def validate(config_path: Path, fmt: str) -> None:
     project = load_project(config_path)
     summary = _summary(project)
     text = (f"{config_path}: valid - {len(project.environments)} environments "
-            f"({', '.join(project.environments)}), {summary['buckets']} buckets, {summary['tables']} tables, "
-            f"{summary['principals']} principals")
+            f"({', '.join(project.environments)}), {_count(summary['buckets'], 'bucket')}, {_count(summary['tables'], 'table')}, "
+            f"{_count(summary['principals'], 'principal')}")
     emit({"valid": True, "file": str(config_path), **summary}, fmt=fmt, text=text)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _summary(project: Project) -> dict[str, Any]:
