@@ -28,13 +28,15 @@ def is_emulator(endpoint: str | None) -> bool:
 def session(env: Environment, *, region: str | None = None) -> boto3.Session:
     base = boto3.Session(region_name=region or env.region)
     if is_emulator(env.endpoint) and base.get_credentials() is None:
-        return boto3.Session(aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY,
-                             region_name=region or env.region)
+        return boto3.Session(
+            aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY, region_name=region or env.region
+        )
     return base
 
 
 def client(env: Environment, service: str, *, region: str | None = None) -> Any:
-    return session(env, region=region).client(service, endpoint_url=env.endpoint, config=_RETRIES)
+    boto_session: Any = session(env, region=region)  # Any: the stubs type clients per literal service name
+    return boto_session.client(service, endpoint_url=env.endpoint, config=_RETRIES)
 
 
 def terraform_env(env: Environment) -> dict[str, str]:
@@ -44,16 +46,18 @@ def terraform_env(env: Environment) -> dict[str, str]:
         creds = session(env).get_credentials()
         if creds is not None:
             frozen = creds.get_frozen_credentials()
-            out["AWS_ACCESS_KEY_ID"] = frozen.access_key
-            out["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key
+            out["AWS_ACCESS_KEY_ID"] = frozen.access_key or ""
+            out["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key or ""
     return out
 
 
 def explain(exc: Exception, *, action: str) -> AwsError:
     """One clear error for a failed AWS call, with what to do about it."""
     if isinstance(exc, NoCredentialsError):
-        return AwsError(f"{action}: no AWS credentials found",
-                        hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`")
+        return AwsError(
+            f"{action}: no AWS credentials found",
+            hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`",
+        )
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "Unknown")
         message = exc.response.get("Error", {}).get("Message", "")

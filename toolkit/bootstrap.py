@@ -42,8 +42,10 @@ def _state_bucket(env: Environment) -> list[Step]:
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
         if code in ("403", "AccessDenied"):
-            raise AwsError(f"state bucket '{name}' exists but belongs to someone else or is not readable",
-                           hint="set environments.<env>.state.bucket to a name of your own") from exc
+            raise AwsError(
+                f"state bucket '{name}' exists but belongs to someone else or is not readable",
+                hint="set environments.<env>.state.bucket to a name of your own",
+            ) from exc
         if code not in ("404", "NoSuchBucket", "NotFound"):
             raise
         args: dict[str, Any] = {"Bucket": name, "ObjectOwnership": "BucketOwnerEnforced"}
@@ -67,10 +69,14 @@ def _ensure_bucket_settings(s3: Any, name: str, *, emulator: bool) -> bool:
     except ClientError:
         rules = []
     if not rules:
-        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
         changed = True
-    block = {k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")}
+    block = dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True)
     try:
         current = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
     except ClientError:
@@ -81,10 +87,21 @@ def _ensure_bucket_settings(s3: Any, name: str, *, emulator: bool) -> bool:
     if not emulator:
         # moto does not evaluate Conditions in Deny statements: this policy would block every call
         # there, so it is applied on real AWS only.
-        policy = json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+        policy = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ],
+            }
+        )
         try:
             current_policy = s3.get_bucket_policy(Bucket=name)["Policy"]
         except ClientError:
@@ -115,6 +132,8 @@ def _lock_table(env: Environment) -> Step:
         return Step(f"dynamodb:{name}", "created")
     key = table.get("KeySchema", [])
     if key != [{"AttributeName": "LockID", "KeyType": "HASH"}]:
-        raise AwsError(f"table '{name}' exists but is not a Terraform lock table (its key is not LockID)",
-                       hint="set environments.<env>.state.lock_table to another name")
+        raise AwsError(
+            f"table '{name}' exists but is not a Terraform lock table (its key is not LockID)",
+            hint="set environments.<env>.state.lock_table to another name",
+        )
     return Step(f"dynamodb:{name}", "unchanged")

@@ -41,8 +41,9 @@ def _fail(exc: CargoholdError, fmt: str) -> None:
 def output_options(func: F) -> F:
     """--format on every command, and one clean error instead of a traceback."""
 
-    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                  help="Output format.")
+    @click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+    )
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -56,9 +57,16 @@ def output_options(func: F) -> F:
 def command_options(func: F) -> F:
     """--config and --format."""
     with_output = output_options(func)
-    return click.option("--config", "-c", "config_path", type=click.Path(path_type=Path),
-                        default=Path("config.yaml"), envvar="CARGOHOLD_CONFIG", show_default=True,
-                        help="The config file.")(with_output)
+    return click.option(
+        "--config",
+        "-c",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=Path("config.yaml"),
+        envvar="CARGOHOLD_CONFIG",
+        show_default=True,
+        help="The config file.",
+    )(with_output)
 
 
 env_option = click.option("--env", "-e", "env_name", required=True, help="The environment (from config.yaml).")
@@ -76,9 +84,9 @@ def validate(config_path: Path, fmt: str) -> None:
     """Check config.yaml and report every problem with its file, line and key."""
     project = load_project(config_path)
     summary = _summary(project)
-    text = (f"{config_path}: valid - {len(project.environments)} environments "
-            f"({', '.join(project.environments)}), {_count(summary['buckets'], 'bucket')}, {_count(summary['tables'], 'table')}, "
-            f"{_count(summary['principals'], 'principal')}")
+    counts = ", ".join(_count(summary[f"{kind}s"], kind) for kind in ("bucket", "table", "principal"))
+    envs = ", ".join(project.environments)
+    text = f"{config_path}: valid - {len(project.environments)} environments ({envs}), {counts}"
     emit({"valid": True, "file": str(config_path), **summary}, fmt=fmt, text=text)
 
 
@@ -132,9 +140,12 @@ def preview(config_path: Path, fmt: str, env_name: str) -> None:
         "state": {"bucket": env.state.bucket, "key": env.state.key, "lock_table": env.state.lock_table},
         "resources": [r.to_json() for r in resources],
     }
-    lines = [f"{project.name} / {env.name} ({env.region}, account {env.account}"
-             + (f", endpoint {env.endpoint})" if env.endpoint else ")"),
-             f"state: s3://{env.state.bucket}/{env.state.key} (lock table {env.state.lock_table})", ""]
+    lines = [
+        f"{project.name} / {env.name} ({env.region}, account {env.account}"
+        + (f", endpoint {env.endpoint})" if env.endpoint else ")"),
+        f"state: s3://{env.state.bucket}/{env.state.key} (lock table {env.state.lock_table})",
+        "",
+    ]
     for kind, group in (("bucket", env.buckets), ("table", env.tables), ("principal", env.principals)):
         for key, item in group.items():
             lines.append(f"{kind} {key} -> {item.name}")
@@ -152,13 +163,22 @@ def bootstrap(config_path: Path, fmt: str, env_name: str) -> None:
 
     env = load_project(config_path).environment(env_name)
     steps = run_bootstrap(env)
-    emit({"environment": env_name, "steps": [s.to_json() for s in steps]}, fmt=fmt,
-         text="\n".join(f"{s.action:9} {s.resource}" for s in steps))
+    emit(
+        {"environment": env_name, "steps": [s.to_json() for s in steps]},
+        fmt=fmt,
+        text="\n".join(f"{s.action:9} {s.resource}" for s in steps),
+    )
 
 
 @main.command()
-@click.option("--config", "-c", "config_path", type=click.Path(path_type=Path), default=None,
-              help="A config with a `local` environment (default: the bundled example).")
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A config with a `local` environment (default: the bundled example).",
+)
 @output_options
 def demo(config_path: Path | None, fmt: str) -> None:
     """The main job on embedded defaults: a local AWS emulator, the example config, no account needed."""

@@ -33,13 +33,17 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
     path = config_path or example_config()
     project = load_project(path)
     if DEMO_ENV not in project.environments:
-        raise CargoholdError(f"{path} has no '{DEMO_ENV}' environment for the demo",
-                             hint="add an environment named 'local' with an `endpoint:`")
+        raise CargoholdError(
+            f"{path} has no '{DEMO_ENV}' environment for the demo",
+            hint="add an environment named 'local' with an `endpoint:`",
+        )
     say(f"1. Loaded {path}: project '{project.name}', environments {', '.join(project.environments)}")
 
     examples = _validate_examples()
-    say(f"2. Validated {len(examples)} bundled examples: "
-        + ", ".join(f"{e['name']} ({e['resources']} resources)" for e in examples))
+    say(
+        f"2. Validated {len(examples)} bundled examples: "
+        + ", ".join(f"{e['name']} ({e['resources']} resources)" for e in examples)
+    )
 
     with moto_server() as emulator:
         say(f"3. Started an AWS emulator (moto server) at {emulator.endpoint}")
@@ -49,11 +53,12 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
         say("4. Bootstrapped the Terraform state backend into the emulator:")
         for step in first:
             say(f"     {step.action:9} {step.resource}")
-        say("   ...and again, to show it is idempotent: "
-            + ", ".join(f"{s.resource} {s.action}" for s in again))
+        say("   ...and again, to show it is idempotent: " + ", ".join(f"{s.resource} {s.action}" for s in again))
         state = _describe_state(env)
-        say(f"   state bucket: versioning {state['versioning']}, encryption {state['encryption']}, "
-            f"public access blocked: {state['public_access_blocked']}; lock table key: {state['lock_key']}")
+        say(
+            f"   state bucket: versioning {state['versioning']}, encryption {state['encryption']}, "
+            f"public access blocked: {state['public_access_blocked']}; lock table key: {state['lock_key']}"
+        )
 
         resources = declared_resources(env)
         by_type = Counter(r.type for r in resources)
@@ -88,9 +93,14 @@ def _validate_examples() -> list[dict[str, Any]]:
     for config in sorted(examples_dir().glob("*/config.yaml")):
         project = load_project(config)
         first = next(iter(project.environments.values()))
-        results.append({"name": config.parent.name, "project": project.name,
-                        "environments": list(project.environments),
-                        "resources": len(declared_resources(first))})
+        results.append(
+            {
+                "name": config.parent.name,
+                "project": project.name,
+                "environments": list(project.environments),
+                "resources": len(declared_resources(first)),
+            }
+        )
     return results
 
 

@@ -68,9 +68,7 @@ def _wait_ready(endpoint: str, proc: subprocess.Popen[bytes], timeout: float) ->
 
 
 @contextmanager
-def moto_server(
-    *, extra_env: Mapping[str, str] | None = None, timeout: float = 30.0
-) -> Iterator[Emulator]:
+def moto_server(*, extra_env: Mapping[str, str] | None = None, timeout: float = 30.0) -> Iterator[Emulator]:
     """Start `moto.server` on 127.0.0.1 and stop it on exit. Loopback only, by design."""
     port = free_port()
     env = dict(os.environ)

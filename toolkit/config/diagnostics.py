@@ -65,9 +65,7 @@ _FRIENDLY = {
 }
 
 
-def problems_from(
-    exc: ValidationError, *, doc: Document, model: type[BaseModel], base: KeyPath = ()
-) -> list[Problem]:
+def problems_from(exc: ValidationError, *, doc: Document, model: type[BaseModel], base: KeyPath = ()) -> list[Problem]:
     problems = []
     for error in exc.errors():
         loc: KeyPath = tuple(error["loc"])
@@ -89,8 +87,7 @@ def problems_from(
             problems.append(doc.problem(path, message, hint))
             continue
         elif kind == "literal_error":
-            expected = [e.strip().strip("'") for e in
-                        str(error["ctx"]["expected"]).replace(" or ", ", ").split(", ")]
+            expected = [e.strip().strip("'") for e in str(error["ctx"]["expected"]).replace(" or ", ", ").split(", ")]
             message = f"'{value}' is not allowed"
             guess = did_you_mean(str(value), expected)
             if guess:

@@ -47,9 +47,16 @@ def load_project(path: Path) -> Project:
 
 def resolve(doc: Document) -> tuple[ConfigFile, dict[str, Environment]]:
     if not isinstance(doc.data, dict):
-        raise ConfigError([doc.problem((), "the file must be a mapping with `project:`, `environments:`, "
-                                            "`buckets:`, `tables:` and `principals:`",
-                                       "see config.yaml in the cargohold repository for a complete example")])
+        raise ConfigError(
+            [
+                doc.problem(
+                    (),
+                    "the file must be a mapping with `project:`, `environments:`, "
+                    "`buckets:`, `tables:` and `principals:`",
+                    "see config.yaml in the cargohold repository for a complete example",
+                )
+            ]
+        )
     problems: list[Problem] = []
     try:
         config: ConfigFile | None = ConfigFile.model_validate(doc.data)
@@ -71,8 +78,9 @@ def resolve(doc: Document) -> tuple[ConfigFile, dict[str, Environment]]:
             continue
         spec = config.environments[env_name] if config else _fallback_spec(raw_env)
         settings = config or _fallback_top(doc.data)
-        declared = {kind: set(merged.get(kind) or {}) if isinstance(merged.get(kind), dict) else set()
-                    for kind in KINDS}
+        declared = {
+            kind: set(merged.get(kind) or {}) if isinstance(merged.get(kind), dict) else set() for kind in KINDS
+        }
         env, env_problems = _environment(settings, env_name, spec, resources, merged_doc, declared)
         if ENV_NAME.match(env_name):  # else names made from it repeat the one problem already reported
             problems.extend(env_problems)
@@ -100,7 +108,9 @@ def _validate_resources(merged: dict[str, Any], doc: Document) -> tuple[Resource
         valid[kind] = {}
         for key, raw in section.items():
             try:
-                valid[kind][key] = Resources.model_validate({kind: {key: raw}}).model_dump(exclude_unset=True)[kind][key]
+                valid[kind][key] = Resources.model_validate({kind: {key: raw}}).model_dump(exclude_unset=True)[kind][
+                    key
+                ]
             except ValidationError as exc:
                 problems.extend(problems_from(exc, doc=doc, model=Resources))
     resources = Resources.model_validate(valid)
@@ -109,18 +119,24 @@ def _validate_resources(merged: dict[str, Any], doc: Document) -> tuple[Resource
 
 def _fallback_spec(raw: dict[str, Any]) -> EnvironmentSpec:
     """A stand-in for an environment whose own settings are invalid (already reported)."""
-    region = raw.get("region") if isinstance(raw.get("region"), str) else "us-east-1"
-    account = raw.get("account") if isinstance(raw.get("account"), str) else "000000000000"
-    return EnvironmentSpec.model_construct(region=region, account=account, state=StateSettings(),
-                                           endpoint=None, tags={})
+    region, account = raw.get("region"), raw.get("account")
+    return EnvironmentSpec.model_construct(
+        region=region if isinstance(region, str) else "us-east-1",
+        account=account if isinstance(account, str) else "000000000000",
+        state=StateSettings(),
+        endpoint=None,
+        tags={},
+    )
 
 
 def _fallback_top(raw: dict[str, Any]) -> ConfigFile:
-    project = raw.get("project") if isinstance(raw.get("project"), str) else "project"
+    project = raw.get("project")
     template = raw.get("name_template")
     if not isinstance(template, str) or set(_safe_fields(template)) - names.TEMPLATE_FIELDS:
         template = names.DEFAULT_TEMPLATE
-    return ConfigFile.model_construct(project=project, name_template=template, tags={})
+    return ConfigFile.model_construct(
+        project=project if isinstance(project, str) else "project", name_template=template, tags={}, environments={}
+    )
 
 
 def _safe_fields(template: str) -> list[str]:
@@ -138,21 +154,41 @@ def _check_top(doc: Document) -> list[Problem]:
             fields = names.template_fields(template)
         except ValueError as exc:
             fields = []
-            problems.append(doc.problem(("name_template",), f"malformed template: {exc}",
-                                        "write placeholders as {project}, {env}, {name}, {account}, {region}"))
+            problems.append(
+                doc.problem(
+                    ("name_template",),
+                    f"malformed template: {exc}",
+                    "write placeholders as {project}, {env}, {name}, {account}, {region}",
+                )
+            )
         unknown = [f for f in fields if f not in names.TEMPLATE_FIELDS]
         if unknown:
-            problems.append(doc.problem(("name_template",), f"unknown placeholder {{{unknown[0]}}}",
-                                        f"use only {', '.join('{' + f + '}' for f in sorted(names.TEMPLATE_FIELDS))}"))
+            problems.append(
+                doc.problem(
+                    ("name_template",),
+                    f"unknown placeholder {{{unknown[0]}}}",
+                    f"use only {', '.join('{' + f + '}' for f in sorted(names.TEMPLATE_FIELDS))}",
+                )
+            )
         if "name" not in fields:
-            problems.append(doc.problem(("name_template",), "the template must contain {name}",
-                                        "otherwise every resource gets the same name; default: {project}-{env}-{name}"))
+            problems.append(
+                doc.problem(
+                    ("name_template",),
+                    "the template must contain {name}",
+                    "otherwise every resource gets the same name; default: {project}-{env}-{name}",
+                )
+            )
     environments = doc.data.get("environments")
     if isinstance(environments, dict):
         for env_name in environments:
             if not ENV_NAME.match(str(env_name)):
-                problems.append(doc.problem(("environments", env_name), f"environment name '{env_name}' is not valid",
-                                            "use 1-16 lowercase letters, digits or '-', starting with a letter"))
+                problems.append(
+                    doc.problem(
+                        ("environments", env_name),
+                        f"environment name '{env_name}' is not valid",
+                        "use 1-16 lowercase letters, digits or '-', starting with a letter",
+                    )
+                )
     return problems
 
 
@@ -163,16 +199,24 @@ def _merged(doc: Document, *, env: str | None) -> tuple[dict[str, Any], Document
     problems: list[Problem] = []
     overrides: Any = None
     if env is not None:
-        overrides = (doc.data.get("environments") or {}).get(env, {}).get("overrides")
-    for kind, entries in (overrides or {}).items():
-        base = data.get(kind) if isinstance(data.get(kind), dict) else {}
-        for key, patch in (entries or {}).items():
+        overrides = doc.data["environments"][env].get("overrides")
+    # Malformed overrides are reported by the schema; here they are only skipped.
+    for kind, entries in overrides.items() if isinstance(overrides, dict) else []:
+        section = data.get(kind)
+        if kind not in KINDS or not isinstance(entries, dict):
+            continue
+        base: dict[str, Any] = section if isinstance(section, dict) else {}
+        for key, patch in entries.items():
             source: KeyPath = ("environments", str(env), "overrides", kind, key)
             if key not in base:
                 guess = did_you_mean(key, base)
-                problems.append(doc.problem(source, f"override for unknown {kind[:-1]} '{key}'"
-                                            + (f"; did you mean '{guess}'?" if guess else ""),
-                                            f"{kind} defined: {', '.join(base) or 'none'}"))
+                problems.append(
+                    doc.problem(
+                        source,
+                        f"override for unknown {kind[:-1]} '{key}'" + (f"; did you mean '{guess}'?" if guess else ""),
+                        f"{kind} defined: {', '.join(base) or 'none'}",
+                    )
+                )
                 continue
             if isinstance(base[key], dict) and isinstance(patch, dict):
                 _deep_merge(base[key], patch, target=(kind, key), source=source, doc=doc, locations=locations)
@@ -198,7 +242,7 @@ def _deep_merge(
             del locations[path]
         for path, loc in doc.locations.items():
             if path[: len(s_path)] == s_path:
-                locations[t_path + path[len(s_path):]] = loc
+                locations[t_path + path[len(s_path) :]] = loc
 
 
 def _environment(
@@ -223,23 +267,44 @@ def _environment(
     buckets: dict[str, Bucket] = {}
     for key, b_spec in resources.buckets.items():
         name = final_name(b_spec.name, key)
-        rules.check_name(checker, ("buckets", key), name=name, kind="bucket", reasons=names.check_bucket(name),
-                         env=env_name, explicit=bool(b_spec.name))
+        rules.check_name(
+            checker,
+            ("buckets", key),
+            name=name,
+            kind="bucket",
+            reasons=names.check_bucket(name),
+            env=env_name,
+            explicit=bool(b_spec.name),
+        )
         rules.check_bucket(checker, ("buckets", key), b_spec, bucket_keys=resources.buckets)
         buckets[key] = Bucket(key=key, name=name, spec=b_spec)
     tables: dict[str, Table] = {}
     for key, t_spec in resources.tables.items():
         name = final_name(t_spec.name, key)
-        rules.check_name(checker, ("tables", key), name=name, kind="table", reasons=names.check_table(name),
-                         env=env_name, explicit=bool(t_spec.name))
+        rules.check_name(
+            checker,
+            ("tables", key),
+            name=name,
+            kind="table",
+            reasons=names.check_table(name),
+            env=env_name,
+            explicit=bool(t_spec.name),
+        )
         rules.check_table(checker, ("tables", key), t_spec)
         arn = f"arn:aws:dynamodb:{spec.region}:{spec.account}:table/{name}"
         tables[key] = Table(key=key, name=name, arn=arn, spec=t_spec)
     principals: dict[str, Principal] = {}
     for key, p_spec in resources.principals.items():
         name = final_name(p_spec.name, key)
-        rules.check_name(checker, ("principals", key), name=name, kind=f"IAM {p_spec.kind}",
-                         reasons=names.check_iam(name, kind=p_spec.kind), env=env_name, explicit=bool(p_spec.name))
+        rules.check_name(
+            checker,
+            ("principals", key),
+            name=name,
+            kind=f"IAM {p_spec.kind}",
+            reasons=names.check_iam(name, kind=p_spec.kind),
+            env=env_name,
+            explicit=bool(p_spec.name),
+        )
         before = len(checker.problems)
         rules.check_principal(checker, ("principals", key), p_spec, declared=declared)
         resolvable = all((g.bucket in buckets) if g.bucket is not None else (g.table in tables) for g in p_spec.grants)
@@ -250,8 +315,16 @@ def _environment(
 
     state = _state_backend(config, env_name, spec, checker)
     tags = {**config.tags, **spec.tags, "Project": config.project, "Environment": env_name, "ManagedBy": MANAGED_BY}
-    env = Environment(project=config.project, name=env_name, spec=spec, tags=tags, state=state,
-                      buckets=buckets, tables=tables, principals=principals)
+    env = Environment(
+        project=config.project,
+        name=env_name,
+        spec=spec,
+        tags=tags,
+        state=state,
+        buckets=buckets,
+        tables=tables,
+        principals=principals,
+    )
     return env, checker.problems
 
 
@@ -260,11 +333,30 @@ def _state_backend(config: ConfigFile, env_name: str, spec: EnvironmentSpec, che
     bucket = settings.bucket or f"{config.project}-{env_name}-tfstate-{spec.account}"
     lock_table = settings.lock_table or f"{config.project}-{env_name}-tflock"
     path: KeyPath = ("environments", env_name, "state")
-    rules.check_name(checker, (*path, "bucket"), name=bucket, kind="state bucket",
-                     reasons=names.check_bucket(bucket), env=env_name, explicit=bool(settings.bucket))
-    rules.check_name(checker, (*path, "lock_table"), name=lock_table, kind="lock table",
-                     reasons=names.check_table(lock_table), env=env_name, explicit=bool(settings.lock_table))
+    rules.check_name(
+        checker,
+        (*path, "bucket"),
+        name=bucket,
+        kind="state bucket",
+        reasons=names.check_bucket(bucket),
+        env=env_name,
+        explicit=bool(settings.bucket),
+    )
+    rules.check_name(
+        checker,
+        (*path, "lock_table"),
+        name=lock_table,
+        kind="lock table",
+        reasons=names.check_table(lock_table),
+        env=env_name,
+        explicit=bool(settings.lock_table),
+    )
     if settings.key.startswith("/") or not settings.key:
         checker.add((*path, "key"), "the state key must be a relative object key", "e.g. cargohold/terraform.tfstate")
-    return StateBackend(bucket=bucket, key=settings.key, region=settings.region or spec.region,
-                        lock_table=lock_table, encrypt=settings.encrypt)
+    return StateBackend(
+        bucket=bucket,
+        key=settings.key,
+        region=settings.region or spec.region,
+        lock_table=lock_table,
+        encrypt=settings.encrypt,
+    )

@@ -101,9 +101,7 @@ class Project:
 # ---------------------------------------------------------------- IAM policy from grants
 
 
-def policy_document(
-    spec: PrincipalSpec, *, buckets: dict[str, Bucket], tables: dict[str, Table]
-) -> dict[str, Any]:
+def policy_document(spec: PrincipalSpec, *, buckets: dict[str, Bucket], tables: dict[str, Table]) -> dict[str, Any]:
     """The principal's policy, statement for statement what the iam-principal module renders."""
     vocabulary = grant_vocabulary()
     statements: list[dict[str, Any]] = []
@@ -124,8 +122,7 @@ def policy_document(
                 if grant.prefix and "list" in grant.actions:
                     listing = {a for a in bucket_actions if a in words["list"]["actions"]}
                     statements.append(
-                        _statement(f"G{index}Bucket", listing, [arn],
-                                   {"StringLike": {"s3:prefix": [f"{prefix}*"]}})
+                        _statement(f"G{index}Bucket", listing, [arn], {"StringLike": {"s3:prefix": [f"{prefix}*"]}})
                     )
                     rest = bucket_actions - listing
                     if rest:

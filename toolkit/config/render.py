@@ -127,8 +127,7 @@ def _principal(principal: Principal) -> dict[str, Any]:
         "assume_role_arns": list(s.assume_role_arns),
         "permissions_boundary_arn": s.permissions_boundary_arn,
         "grants": [
-            {"bucket": g.bucket, "table": g.table, "prefix": g.prefix, "actions": list(g.actions)}
-            for g in s.grants
+            {"bucket": g.bucket, "table": g.table, "prefix": g.prefix, "actions": list(g.actions)} for g in s.grants
         ],
     }
 
@@ -152,15 +151,20 @@ def declared_resources(env: Environment) -> list[DeclaredResource]:
     """Every resource the root stack declares for `env`, as Terraform will address it."""
     out: list[DeclaredResource] = []
     for key, bucket in env.buckets.items():
-        out += [DeclaredResource(f'module.buckets["{key}"].{addr}', addr.split(".")[0], "bucket", key, bucket.name)
-                for addr in _bucket_addresses(bucket)]
+        out += [
+            DeclaredResource(f'module.buckets["{key}"].{addr}', addr.split(".")[0], "bucket", key, bucket.name)
+            for addr in _bucket_addresses(bucket)
+        ]
     for key, table in env.tables.items():
-        out += [DeclaredResource(f'module.tables["{key}"].{addr}', addr.split(".")[0], "table", key, table.name)
-                for addr in _table_addresses(table)]
+        out += [
+            DeclaredResource(f'module.tables["{key}"].{addr}', addr.split(".")[0], "table", key, table.name)
+            for addr in _table_addresses(table)
+        ]
     for key, principal in env.principals.items():
-        out += [DeclaredResource(f'module.principals["{key}"].{addr}', addr.split(".")[0], "principal", key,
-                                 principal.name)
-                for addr in _principal_addresses(principal)]
+        out += [
+            DeclaredResource(f'module.principals["{key}"].{addr}', addr.split(".")[0], "principal", key, principal.name)
+            for addr in _principal_addresses(principal)
+        ]
     return out
 
 

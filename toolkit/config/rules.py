@@ -5,11 +5,11 @@ Each rule reports a located problem and keeps going, so one run lists every mist
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from toolkit.config import names
 from toolkit.config.diagnostics import did_you_mean
-from toolkit.config.schema import BucketSpec, PrincipalSpec, TableSpec
+from toolkit.config.schema import BucketSpec, Index, PrincipalSpec, TableSpec
 from toolkit.config.yamlsource import Document, KeyPath
 from toolkit.errors import Problem
 from toolkit.paths import grant_vocabulary
@@ -41,7 +41,8 @@ def check_name(
         return
     origin = "" if explicit else f" (made by the name template for environment '{env}')"
     hint = (
-        "set `name:` to a valid name" if explicit
+        "set `name:` to a valid name"
+        if explicit
         else "rename the key, or set `name:` on this resource, or change `name_template`"
     )
     checker.add(path, f"{kind} name '{name}'{origin} " + "; ".join(reasons), hint)
@@ -49,44 +50,73 @@ def check_name(
 
 def check_bucket(checker: Checker, path: KeyPath, spec: BucketSpec, *, bucket_keys: Iterable[str]) -> None:
     if spec.encryption.type == "sse-s3" and spec.encryption.kms_key_arn:
-        checker.add((*path, "encryption", "kms_key_arn"), "a KMS key only applies to sse-kms",
-                    "set `type: sse-kms`, or remove `kms_key_arn`")
+        checker.add(
+            (*path, "encryption", "kms_key_arn"),
+            "a KMS key only applies to sse-kms",
+            "set `type: sse-kms`, or remove `kms_key_arn`",
+        )
     prefix = spec.public_read_prefix
     if prefix is not None and (prefix.strip("/") == "" or "*" in prefix or prefix.startswith("/")):
-        checker.add((*path, "public_read_prefix"), f"'{prefix}' would expose the whole bucket or is not a prefix",
-                    "name one folder-like prefix such as 'uploads/', or remove the key to keep the bucket private")
+        checker.add(
+            (*path, "public_read_prefix"),
+            f"'{prefix}' would expose the whole bucket or is not a prefix",
+            "name one folder-like prefix such as 'uploads/', or remove the key to keep the bucket private",
+        )
     seen_ids: set[str] = set()
     for index, rule in enumerate(spec.lifecycle):
         rule_path = (*path, "lifecycle", index)
         if rule.id in seen_ids:
             checker.add((*rule_path, "id"), f"lifecycle rule id '{rule.id}' is used twice", "give each rule its own id")
         seen_ids.add(rule.id)
-        does_something = (rule.transitions or rule.expiration_days or rule.noncurrent_transitions
-                          or rule.noncurrent_expiration_days or rule.abort_incomplete_multipart_days)
+        does_something = (
+            rule.transitions
+            or rule.expiration_days
+            or rule.noncurrent_transitions
+            or rule.noncurrent_expiration_days
+            or rule.abort_incomplete_multipart_days
+        )
         if not does_something:
-            checker.add(rule_path, f"lifecycle rule '{rule.id}' has no action",
-                        "add transitions, expiration_days, noncurrent_* or abort_incomplete_multipart_days")
+            checker.add(
+                rule_path,
+                f"lifecycle rule '{rule.id}' has no action",
+                "add transitions, expiration_days, noncurrent_* or abort_incomplete_multipart_days",
+            )
         last = -1
         for t_index, transition in enumerate(rule.transitions):
             minimum = _MIN_TRANSITION_DAYS.get(transition.storage_class, 0)
             t_path = (*rule_path, "transitions", t_index, "days")
             if transition.days < minimum:
-                checker.add(t_path, f"S3 needs at least {minimum} days before {transition.storage_class}",
-                            f"write days: {minimum} or more")
+                checker.add(
+                    t_path,
+                    f"S3 needs at least {minimum} days before {transition.storage_class}",
+                    f"write days: {minimum} or more",
+                )
             if transition.days <= last:
-                checker.add(t_path, "transitions must be in increasing order of days",
-                            "sort the transitions by days, each later than the one before")
+                checker.add(
+                    t_path,
+                    "transitions must be in increasing order of days",
+                    "sort the transitions by days, each later than the one before",
+                )
             last = transition.days
         if rule.expiration_days is not None and rule.expiration_days <= last:
-            checker.add((*rule_path, "expiration_days"), "expiration must come after the last transition",
-                        f"write expiration_days greater than {last}")
+            checker.add(
+                (*rule_path, "expiration_days"),
+                "expiration must come after the last transition",
+                f"write expiration_days greater than {last}",
+            )
         if (rule.noncurrent_transitions or rule.noncurrent_expiration_days) and not spec.versioning:
-            checker.add(rule_path, "noncurrent-version rules need versioning",
-                        "set `versioning: true` on the bucket, or drop the noncurrent_* keys")
+            checker.add(
+                rule_path,
+                "noncurrent-version rules need versioning",
+                "set `versioning: true` on the bucket, or drop the noncurrent_* keys",
+            )
         low, high = rule.object_size_greater_than, rule.object_size_less_than
         if low is not None and high is not None and low >= high:
-            checker.add((*rule_path, "object_size_less_than"), "the size filter selects nothing",
-                        "object_size_less_than must be greater than object_size_greater_than")
+            checker.add(
+                (*rule_path, "object_size_less_than"),
+                "the size filter selects nothing",
+                "object_size_less_than must be greater than object_size_greater_than",
+            )
     if spec.object_lock and not spec.versioning:
         checker.add((*path, "object_lock"), "object lock needs versioning", "set `versioning: true`")
     if spec.replication and not spec.versioning:
@@ -94,24 +124,35 @@ def check_bucket(checker: Checker, path: KeyPath, spec: BucketSpec, *, bucket_ke
     if spec.access_logging:
         target = spec.access_logging.target_bucket
         if target not in bucket_keys and names.check_bucket(target):
-            checker.add((*path, "access_logging", "target_bucket"),
-                        f"'{target}' is neither a bucket key in this config nor a valid bucket name",
-                        "name a bucket defined under `buckets:`, or an existing bucket's full name")
-    for index, rule in enumerate(spec.cors):
-        for o_index, origin in enumerate(rule.allowed_origins):
+            checker.add(
+                (*path, "access_logging", "target_bucket"),
+                f"'{target}' is neither a bucket key in this config nor a valid bucket name",
+                "name a bucket defined under `buckets:`, or an existing bucket's full name",
+            )
+    for index, cors in enumerate(spec.cors):
+        for o_index, origin in enumerate(cors.allowed_origins):
             if origin != "*" and not origin.startswith(("http://", "https://")):
-                checker.add((*path, "cors", index, "allowed_origins", o_index),
-                            f"'{origin}' is not an origin", "write a scheme and host, e.g. https://app.example.com")
+                checker.add(
+                    (*path, "cors", index, "allowed_origins", o_index),
+                    f"'{origin}' is not an origin",
+                    "write a scheme and host, e.g. https://app.example.com",
+                )
 
 
 def check_table(checker: Checker, path: KeyPath, spec: TableSpec) -> None:
     provisioned = spec.billing == "provisioned"
     if provisioned and spec.capacity is None:
-        checker.add((*path, "capacity"), "provisioned tables need read and write capacity",
-                    "add `capacity: {read: 5, write: 5}`, or use `billing: on-demand`")
+        checker.add(
+            (*path, "capacity"),
+            "provisioned tables need read and write capacity",
+            "add `capacity: {read: 5, write: 5}`, or use `billing: on-demand`",
+        )
     if not provisioned and (spec.capacity or spec.autoscaling):
-        checker.add((*path, "billing"), "capacity and autoscaling only apply to provisioned tables",
-                    "set `billing: provisioned`, or remove `capacity`/`autoscaling`")
+        checker.add(
+            (*path, "billing"),
+            "capacity and autoscaling only apply to provisioned tables",
+            "set `billing: provisioned`, or remove `capacity`/`autoscaling`",
+        )
     if spec.autoscaling:
         a = spec.autoscaling
         if a.min_read > a.max_read or a.min_write > a.max_write:
@@ -121,72 +162,104 @@ def check_table(checker: Checker, path: KeyPath, spec: TableSpec) -> None:
     def key(attr_path: KeyPath, attr_name: str, attr_type: str) -> None:
         first = key_types.setdefault(attr_name, (attr_type, attr_path))
         if first[0] != attr_type:
-            checker.add(attr_path, f"attribute '{attr_name}' is declared as {attr_type} here and as {first[0]} elsewhere",
-                        "a key attribute has one type across the table and its indexes")
+            checker.add(
+                attr_path,
+                f"attribute '{attr_name}' is declared as {attr_type} here and as {first[0]} elsewhere",
+                "a key attribute has one type across the table and its indexes",
+            )
 
     key((*path, "hash_key"), spec.hash_key.name, spec.hash_key.type)
     if spec.range_key:
         key((*path, "range_key"), spec.range_key.name, spec.range_key.type)
     index_names: set[str] = set()
-    for group, indexes in (("global_indexes", spec.global_indexes), ("local_indexes", spec.local_indexes)):
+    groups: list[tuple[str, Sequence[Index]]] = [
+        ("global_indexes", spec.global_indexes),
+        ("local_indexes", spec.local_indexes),
+    ]
+    for group, indexes in groups:
         for i, index in enumerate(indexes):
             i_path = (*path, group, i)
             for reason in names.check_index(index.name):
                 checker.add((*i_path, "name"), f"index name '{index.name}' {reason}")
             if index.name in index_names:
-                checker.add((*i_path, "name"), f"index name '{index.name}' is used twice", "give each index its own name")
+                checker.add(
+                    (*i_path, "name"), f"index name '{index.name}' is used twice", "give each index its own name"
+                )
             index_names.add(index.name)
             if index.projection == "INCLUDE" and not index.non_key_attributes:
-                checker.add((*i_path, "non_key_attributes"), "INCLUDE projection needs non_key_attributes",
-                            "list the attributes to project, or use projection: ALL")
+                checker.add(
+                    (*i_path, "non_key_attributes"),
+                    "INCLUDE projection needs non_key_attributes",
+                    "list the attributes to project, or use projection: ALL",
+                )
             if index.projection != "INCLUDE" and index.non_key_attributes:
-                checker.add((*i_path, "non_key_attributes"), "non_key_attributes only apply to INCLUDE projection",
-                            "set `projection: INCLUDE`, or remove non_key_attributes")
+                checker.add(
+                    (*i_path, "non_key_attributes"),
+                    "non_key_attributes only apply to INCLUDE projection",
+                    "set `projection: INCLUDE`, or remove non_key_attributes",
+                )
     for i, gsi in enumerate(spec.global_indexes):
         key((*path, "global_indexes", i, "hash_key"), gsi.hash_key.name, gsi.hash_key.type)
         if gsi.range_key:
             key((*path, "global_indexes", i, "range_key"), gsi.range_key.name, gsi.range_key.type)
         if provisioned and gsi.capacity is None:
-            checker.add((*path, "global_indexes", i), "indexes of a provisioned table need capacity",
-                        "add `capacity: {read: 5, write: 5}` to the index")
+            checker.add(
+                (*path, "global_indexes", i),
+                "indexes of a provisioned table need capacity",
+                "add `capacity: {read: 5, write: 5}` to the index",
+            )
         if not provisioned and gsi.capacity is not None:
-            checker.add((*path, "global_indexes", i, "capacity"), "capacity only applies to provisioned tables",
-                        "remove it, or set `billing: provisioned` on the table")
+            checker.add(
+                (*path, "global_indexes", i, "capacity"),
+                "capacity only applies to provisioned tables",
+                "remove it, or set `billing: provisioned` on the table",
+            )
     for i, lsi in enumerate(spec.local_indexes):
         key((*path, "local_indexes", i, "range_key"), lsi.range_key.name, lsi.range_key.type)
         if spec.range_key is None:
-            checker.add((*path, "local_indexes", i), "local indexes need a table with a range key",
-                        "add `range_key:` to the table, or use a global index")
+            checker.add(
+                (*path, "local_indexes", i),
+                "local indexes need a table with a range key",
+                "add `range_key:` to the table, or use a global index",
+            )
     if len(spec.global_indexes) > 20:
         checker.add((*path, "global_indexes"), "DynamoDB allows at most 20 global indexes per table")
     if len(spec.local_indexes) > 5:
         checker.add((*path, "local_indexes"), "DynamoDB allows at most 5 local indexes per table")
     encryption = spec.encryption
     if encryption.type == "customer-kms" and not encryption.kms_key_arn:
-        checker.add((*path, "encryption", "kms_key_arn"), "customer-kms needs a key",
-                    "add `kms_key_arn:`, or use `type: aws-managed`")
+        checker.add(
+            (*path, "encryption", "kms_key_arn"),
+            "customer-kms needs a key",
+            "add `kms_key_arn:`, or use `type: aws-managed`",
+        )
     if encryption.type != "customer-kms" and encryption.kms_key_arn:
-        checker.add((*path, "encryption", "kms_key_arn"), "a KMS key only applies to customer-kms",
-                    "set `type: customer-kms`, or remove `kms_key_arn`")
+        checker.add(
+            (*path, "encryption", "kms_key_arn"),
+            "a KMS key only applies to customer-kms",
+            "set `type: customer-kms`, or remove `kms_key_arn`",
+        )
 
 
-def check_principal(
-    checker: Checker, path: KeyPath, spec: PrincipalSpec, *, declared: dict[str, set[str]]
-) -> None:
+def check_principal(checker: Checker, path: KeyPath, spec: PrincipalSpec, *, declared: dict[str, set[str]]) -> None:
     """`declared` holds every resource key written in the file, valid or not, per kind."""
     vocabulary = grant_vocabulary()
     for reason in names.check_iam_path(spec.path):
         checker.add((*path, "path"), f"IAM path '{spec.path}' {reason}")
     if spec.kind == "role" and not (spec.assume_role_services or spec.assume_role_arns):
-        checker.add(path, "a role needs someone to assume it",
-                    "add `assume_role_services: [ecs-tasks.amazonaws.com]` (or lambda/ec2), or `assume_role_arns`")
+        checker.add(
+            path,
+            "a role needs someone to assume it",
+            "add `assume_role_services: [ecs-tasks.amazonaws.com]` (or lambda/ec2), or `assume_role_arns`",
+        )
     if spec.kind == "user" and (spec.assume_role_services or spec.assume_role_arns):
         checker.add((*path, "kind"), "assume_role_* only apply to roles", "set `kind: role`, or remove them")
     for index, grant in enumerate(spec.grants):
         g_path = (*path, "grants", index)
         if (grant.bucket is None) == (grant.table is None):
-            checker.add(g_path, "a grant names exactly one of `bucket` or `table`",
-                        "split it into two grants, one per resource")
+            checker.add(
+                g_path, "a grant names exactly one of `bucket` or `table`", "split it into two grants, one per resource"
+            )
             continue
         kind = "bucket" if grant.bucket is not None else "table"
         target = str(grant.bucket if kind == "bucket" else grant.table)
@@ -205,5 +278,8 @@ def check_principal(
             if kind == "table":
                 checker.add((*g_path, "prefix"), "a prefix only applies to bucket grants", "remove `prefix`")
             elif grant.prefix.startswith("/") or "*" in grant.prefix or grant.prefix.strip("/") == "":
-                checker.add((*g_path, "prefix"), f"'{grant.prefix}' is not a key prefix",
-                            "write a prefix such as 'uploads/' (no leading '/', no '*')")
+                checker.add(
+                    (*g_path, "prefix"),
+                    f"'{grant.prefix}' is not a key prefix",
+                    "write a prefix such as 'uploads/' (no leading '/', no '*')",
+                )

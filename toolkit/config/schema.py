@@ -158,20 +158,20 @@ class Autoscaling(Strict):
     target_utilization: Annotated[int, Field(ge=20, le=90)] = 70
 
 
-class GlobalIndex(Strict):
+class Index(Strict):
     name: str
-    hash_key: KeyAttribute
-    range_key: KeyAttribute | None = None
     projection: Projection = "ALL"
     non_key_attributes: list[str] = []
+
+
+class GlobalIndex(Index):
+    hash_key: KeyAttribute
+    range_key: KeyAttribute | None = None
     capacity: Capacity | None = None
 
 
-class LocalIndex(Strict):
-    name: str
+class LocalIndex(Index):
     range_key: KeyAttribute
-    projection: Projection = "ALL"
-    non_key_attributes: list[str] = []
 
 
 class TableEncryption(Strict):
@@ -221,7 +221,9 @@ class PrincipalSpec(Strict):
     path: str = "/"
     assume_role_services: list[str] = []
     assume_role_arns: list[str] = []
-    permissions_boundary_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")] | None = None
+    permissions_boundary_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")] | None = (
+        None
+    )
     grants: list[Grant] = []
 
 

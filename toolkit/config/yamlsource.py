@@ -102,8 +102,12 @@ class _Builder:
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 self.problems.append(
-                    self._problem(key_node, path, "YAML merge keys (<<) are not supported",
-                                  "write the keys out, or use an environment's `overrides`")
+                    self._problem(
+                        key_node,
+                        path,
+                        "YAML merge keys (<<) are not supported",
+                        "write the keys out, or use an environment's `overrides`",
+                    )
                 )
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
@@ -116,7 +120,7 @@ class _Builder:
                 self.problems.append(
                     self._problem(
                         key_node,
-                        path + (key,),
+                        (*path, key),
                         f"duplicate key '{key}' (first written at line {first.line})",
                         "keep one of the two; YAML would silently use the last",
                     )
@@ -151,8 +155,16 @@ def parse(text: str, *, file: str) -> Document:
         if exc.context:
             what = f"{exc.context}, {what}"
         raise ConfigError(
-            [Problem(file, line, column, "", f"YAML syntax error: {what}",
-                     "check indentation and quoting on this line and the one before it")]
+            [
+                Problem(
+                    file,
+                    line,
+                    column,
+                    "",
+                    f"YAML syntax error: {what}",
+                    "check indentation and quoting on this line and the one before it",
+                )
+            ]
         ) from None
     except yaml.YAMLError as exc:  # e.g. a reader error: bad bytes
         raise ConfigError([Problem(file, 0, 0, "", f"cannot read YAML: {exc}", None)]) from None
@@ -171,8 +183,16 @@ def load(path: Path) -> Document:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            [Problem(str(path), 0, 0, "", "file not found",
-                     "pass the right file with --config, or run from the folder holding config.yaml")]
+            [
+                Problem(
+                    str(path),
+                    0,
+                    0,
+                    "",
+                    "file not found",
+                    "pass the right file with --config, or run from the folder holding config.yaml",
+                )
+            ]
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(str(path), 0, 0, "", f"cannot read the file: {exc}", None)]) from None
