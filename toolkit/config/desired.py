@@ -1,0 +1,99 @@
+"""The desired state of each resource, in the terms AWS reports it.
+
+The audit compares the live account with this; the offline stack evaluation compares what the
+Terraform code would create with this. Both therefore test the same single model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit.config.model import Bucket, Environment, Principal, Table
+
+_SSE = {"sse-s3": "AES256", "sse-kms": "aws:kms"}
+_BILLING = {"on-demand": "PAY_PER_REQUEST", "provisioned": "PROVISIONED"}
+
+
+def desired_state(env: Environment) -> dict[str, dict[str, dict[str, Any]]]:
+    return {
+        "buckets": {key: bucket_state(b) for key, b in env.buckets.items()},
+        "tables": {key: table_state(t) for key, t in env.tables.items()},
+        "principals": {key: principal_state(p) for key, p in env.principals.items()},
+    }
+
+
+def bucket_state(bucket: Bucket) -> dict[str, Any]:
+    s = bucket.spec
+    public = s.public_read_prefix is not None
+    return {
+        "name": bucket.name,
+        "versioning": "Enabled" if s.versioning or s.object_lock else None,
+        "encryption": {
+            "algorithm": _SSE[s.encryption.type],
+            "kms_key_arn": s.encryption.kms_key_arn,
+            "bucket_key": s.encryption.bucket_key if s.encryption.type == "sse-kms" else None,
+        },
+        "ownership": "BucketOwnerEnforced",
+        "public_access_block": {
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": not public,
+            "RestrictPublicBuckets": not public,
+        },
+        "public_read_prefix": s.public_read_prefix,
+        "tls_only": True,
+        "min_tls_version": s.min_tls_version,
+        "lifecycle": [
+            {
+                "id": r.id,
+                "status": "Enabled" if r.enabled else "Disabled",
+                "transitions": [(t.days, t.storage_class) for t in r.transitions],
+                "expiration_days": r.expiration_days,
+                "noncurrent_transitions": [(t.days, t.storage_class) for t in r.noncurrent_transitions],
+                "noncurrent_expiration_days": r.noncurrent_expiration_days,
+                "abort_incomplete_multipart_days": r.abort_incomplete_multipart_days,
+            }
+            for r in s.lifecycle
+        ],
+        "cors": [
+            {
+                "AllowedOrigins": list(c.allowed_origins),
+                "AllowedMethods": list(c.allowed_methods),
+                "AllowedHeaders": list(c.allowed_headers),
+                "ExposeHeaders": list(c.expose_headers),
+                "MaxAgeSeconds": c.max_age_seconds,
+            }
+            for c in s.cors
+        ],
+        "logging": s.access_logging is not None,
+        "replication": s.replication is not None,
+        "object_lock": s.object_lock.model_dump() if s.object_lock else None,
+    }
+
+
+def table_state(table: Table) -> dict[str, Any]:
+    s = table.spec
+    return {
+        "name": table.name,
+        "hash_key": s.hash_key.model_dump(),
+        "range_key": s.range_key.model_dump() if s.range_key else None,
+        "billing_mode": _BILLING[s.billing],
+        "point_in_time_recovery": s.point_in_time_recovery,
+        "ttl_attribute": s.ttl_attribute,
+        "deletion_protection": s.deletion_protection,
+        "sse": s.encryption.type,
+        "stream_view_type": s.stream,
+        "table_class": s.table_class,
+        "global_indexes": sorted(g.name for g in s.global_indexes),
+        "local_indexes": sorted(ix.name for ix in s.local_indexes),
+    }
+
+
+def principal_state(principal: Principal) -> dict[str, Any]:
+    return {
+        "name": principal.name,
+        "kind": principal.spec.kind,
+        "arn": principal.arn,
+        "policy": principal.policy,
+        "permissions_boundary_arn": principal.spec.permissions_boundary_arn,
+    }
