@@ -254,6 +254,12 @@ def check_principal(checker: Checker, path: KeyPath, spec: PrincipalSpec, *, dec
         )
     if spec.kind == "user" and (spec.assume_role_services or spec.assume_role_arns):
         checker.add((*path, "kind"), "assume_role_* only apply to roles", "set `kind: role`, or remove them")
+    if not spec.grants:
+        checker.add(
+            path,
+            "a principal needs at least one grant (IAM rejects a policy with no statements)",
+            "add `grants: [{bucket: NAME, actions: [read]}]`, or remove the principal",
+        )
     for index, grant in enumerate(spec.grants):
         g_path = (*path, "grants", index)
         if (grant.bucket is None) == (grant.table is None):

@@ -1,0 +1,84 @@
+locals {
+  # ARNs are built from the names, not read from the modules, so every IAM policy is
+  # fully known at plan time (and when evaluated offline).
+  bucket_arns = { for k, b in var.buckets : k => "arn:${var.partition}:s3:::${b.name}" }
+  table_arns  = { for k, t in var.tables : k => "arn:${var.partition}:dynamodb:${var.region}:${var.account_id}:table/${t.name}" }
+
+  # Grants resolved to the iam-principal module's shape. A key that is not defined yields
+  # arn = null, which the module rejects (see also check "grant_references").
+  principal_grants = { for pk, p in var.principals : pk => [for g in p.grants : {
+    kind    = g.bucket != null ? "bucket" : "table"
+    arn     = g.bucket != null ? lookup(local.bucket_arns, g.bucket, null) : lookup(local.table_arns, coalesce(g.table, "-"), null)
+    prefix  = g.prefix
+    actions = g.actions
+  }] }
+
+  missing_references = flatten([for pk, p in var.principals : [for i, g in p.grants :
+    "principals[\"${pk}\"].grants[${i}] -> ${g.bucket != null ? "bucket \"${g.bucket}\"" : "table \"${coalesce(g.table, "")}\""}"
+    if(g.bucket != null && !contains(keys(var.buckets), coalesce(g.bucket, "-"))) || (g.bucket == null && !contains(keys(var.tables), coalesce(g.table, "-")))
+  ]])
+}
+
+check "grant_references" {
+  assert {
+    condition     = length(local.missing_references) == 0
+    error_message = "Grants name buckets or tables that are not defined: ${join(", ", local.missing_references)}."
+  }
+}
+
+module "buckets" {
+  source   = "../modules/s3-bucket"
+  for_each = var.buckets
+
+  name                     = each.value.name
+  partition                = var.partition
+  force_destroy            = each.value.force_destroy
+  versioning               = each.value.versioning
+  encryption               = each.value.encryption
+  lifecycle_rules          = each.value.lifecycle_rules
+  cors_rules               = each.value.cors_rules
+  public_read_prefix       = each.value.public_read_prefix
+  min_tls_version          = each.value.min_tls_version
+  deny_unencrypted_uploads = each.value.deny_unencrypted_uploads
+  access_logging           = each.value.access_logging
+  replication              = each.value.replication
+  object_lock              = each.value.object_lock
+  intelligent_tiering      = each.value.intelligent_tiering
+  tags                     = { "cargohold:key" = each.key }
+}
+
+module "tables" {
+  source   = "../modules/dynamodb-table"
+  for_each = var.tables
+
+  name                     = each.value.name
+  hash_key                 = each.value.hash_key
+  range_key                = each.value.range_key
+  billing_mode             = each.value.billing_mode
+  read_capacity            = each.value.read_capacity
+  write_capacity           = each.value.write_capacity
+  autoscaling              = each.value.autoscaling
+  global_secondary_indexes = each.value.global_secondary_indexes
+  local_secondary_indexes  = each.value.local_secondary_indexes
+  point_in_time_recovery   = each.value.point_in_time_recovery
+  ttl_attribute            = each.value.ttl_attribute
+  encryption               = each.value.encryption
+  stream_view_type         = each.value.stream_view_type
+  deletion_protection      = each.value.deletion_protection
+  table_class              = each.value.table_class
+  tags                     = { "cargohold:key" = each.key }
+}
+
+module "principals" {
+  source   = "../modules/iam-principal"
+  for_each = var.principals
+
+  name                     = each.value.name
+  kind                     = each.value.kind
+  path                     = each.value.path
+  assume_role_services     = each.value.assume_role_services
+  assume_role_arns         = each.value.assume_role_arns
+  permissions_boundary_arn = each.value.permissions_boundary_arn
+  grants                   = local.principal_grants[each.key]
+  tags                     = { "cargohold:key" = each.key }
+}
