@@ -244,12 +244,19 @@ def destroy(
     from toolkit.terraform import workflow
 
     run = _stack(config_path, env_name, terraform_path, fmt)
-    outcome = workflow.destroy(run, confirm=confirm, allow_destroy=allow_destroy, on_event=_progress(fmt))
+
+    def show_plan(planned: Any) -> None:  # what is about to go, before it goes
+        if fmt != "json":
+            click.echo("\n".join(planned.lines()), err=True)
+
+    outcome = workflow.destroy(
+        run, confirm=confirm, allow_destroy=allow_destroy, on_event=_progress(fmt), on_plan=show_plan
+    )
     done = [{"address": e.address, "action": e.action} for e in outcome.applied.completed]
     emit(
         {"environment": env_name, "destroyed": done, **outcome.plan.summary.to_json()},
         fmt=fmt,
-        text="\n".join([*outcome.plan.lines(), f"destroyed {len(done)} resource(s) in '{env_name}'"]),
+        text=f"destroyed {len(done)} resource(s) in '{env_name}'",
     )
 
 
