@@ -8,6 +8,8 @@ environments collapse into one.
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -256,55 +258,32 @@ def _environment(
     checker = rules.Checker(doc)
     fields = {"project": config.project, "env": env_name, "account": spec.account, "region": spec.region}
 
-    def final_name(explicit: str | None, key: str) -> str:
-        if explicit:
-            return explicit
+    def named(section: str, key: str, explicit: str | None, kind: str, check: Callable[[str], list[str]]) -> str:
+        """The resource's AWS name (explicit, else from the template), checked against AWS's rules."""
         try:
-            return names.render(config.name_template, name=key, **fields)
+            name = explicit or names.render(config.name_template, name=key, **fields)
         except (KeyError, ValueError, IndexError):
             return key  # the template itself was reported by _check_top
+        rules.check_name(
+            checker, (section, key), name=name, kind=kind, reasons=check(name), env=env_name, explicit=bool(explicit)
+        )
+        return name
 
     buckets: dict[str, Bucket] = {}
     for key, b_spec in resources.buckets.items():
-        name = final_name(b_spec.name, key)
-        rules.check_name(
-            checker,
-            ("buckets", key),
-            name=name,
-            kind="bucket",
-            reasons=names.check_bucket(name),
-            env=env_name,
-            explicit=bool(b_spec.name),
-        )
+        name = named("buckets", key, b_spec.name, "bucket", names.check_bucket)
         rules.check_bucket(checker, ("buckets", key), b_spec, bucket_keys=resources.buckets)
         buckets[key] = Bucket(key=key, name=name, spec=b_spec)
     tables: dict[str, Table] = {}
     for key, t_spec in resources.tables.items():
-        name = final_name(t_spec.name, key)
-        rules.check_name(
-            checker,
-            ("tables", key),
-            name=name,
-            kind="table",
-            reasons=names.check_table(name),
-            env=env_name,
-            explicit=bool(t_spec.name),
-        )
+        name = named("tables", key, t_spec.name, "table", names.check_table)
         rules.check_table(checker, ("tables", key), t_spec)
         arn = f"arn:aws:dynamodb:{spec.region}:{spec.account}:table/{name}"
         tables[key] = Table(key=key, name=name, arn=arn, spec=t_spec)
     principals: dict[str, Principal] = {}
     for key, p_spec in resources.principals.items():
-        name = final_name(p_spec.name, key)
-        rules.check_name(
-            checker,
-            ("principals", key),
-            name=name,
-            kind=f"IAM {p_spec.kind}",
-            reasons=names.check_iam(name, kind=p_spec.kind),
-            env=env_name,
-            explicit=bool(p_spec.name),
-        )
+        kind = p_spec.kind
+        name = named("principals", key, p_spec.name, f"IAM {kind}", functools.partial(names.check_iam, kind=kind))
         before = len(checker.problems)
         rules.check_principal(checker, ("principals", key), p_spec, declared=declared)
         resolvable = all((g.bucket in buckets) if g.bucket is not None else (g.table in tables) for g in p_spec.grants)
