@@ -1,0 +1,79 @@
+"""`cargohold demo`: the whole story on embedded defaults, against its own moto server."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from toolkit.cli import main
+from toolkit.config import declared_resources, load_project
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted(p.parent.name for p in (REPO / "examples").glob("*/config.yaml"))
+
+
+def test_demo_json() -> None:
+    result = CliRunner().invoke(main, ["demo", "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)  # nothing but JSON on stdout in json mode
+
+    assert payload["project"] == "acme-lms"
+    assert payload["environment"] == "local"
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", payload["emulator"])
+
+    state = "acme-lms-local-tfstate-123456789012"
+    assert payload["bootstrap"] == [
+        {"resource": f"s3://{state}", "action": "created"},
+        {"resource": "dynamodb:acme-lms-local-tflock", "action": "created"},
+    ]
+    assert [s["action"] for s in payload["bootstrap_again"]] == ["unchanged", "unchanged"]
+    assert payload["state_backend"] == {
+        "bucket": state,
+        "versioning": "Enabled",
+        "encryption": "AES256",
+        "public_access_blocked": True,
+        "lock_table": "acme-lms-local-tflock",
+        "lock_key": "LockID",
+    }
+
+    assert len(payload["examples"]) == 5
+    assert [e["name"] for e in payload["examples"]] == EXAMPLES
+    for example in payload["examples"]:
+        project = load_project(REPO / "examples" / example["name"] / "config.yaml")
+        assert example["project"] == project.name
+        assert example["resources"] == len(declared_resources(next(iter(project.environments.values()))))
+
+    resources = payload["declared_resources"]
+    assert resources
+    expected = declared_resources(load_project(REPO / "config.yaml").environment("local"))
+    assert [r["address"] for r in resources] == [r.address for r in expected]
+    assert payload["seconds"] >= 0
+
+
+def test_demo_text_tells_the_numbered_story() -> None:
+    result = CliRunner().invoke(main, ["demo"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    numbered = [line.split(".", 1)[0] for line in lines if re.match(r"^\d+\. ", line)]
+    assert numbered == ["1", "2", "3", "4", "5"]
+    out = result.output
+    assert "Validated 5 bundled examples" in out
+    assert "moto server" in out
+    assert "created   s3://acme-lms-local-tfstate-123456789012" in out
+    assert "unchanged" in out
+    assert "versioning Enabled, encryption AES256, public access blocked: True" in out
+    assert "lock table key: LockID" in out
+    assert "Preview of environment 'local'" in out
+    assert lines[-1].startswith("Done in ")
+
+
+def test_demo_with_a_config_without_local_env(write_config: Callable[..., Path]) -> None:
+    path = write_config("project: demo\nenvironments:\n  dev: {region: us-east-1, account: '111111111111'}\n")
+    result = CliRunner().invoke(main, ["demo", "--config", str(path)], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"Error: {path} has no 'local' environment for the demo" in result.output
