@@ -59,16 +59,25 @@ def _state_bucket(env: Environment) -> list[Step]:
 
 
 def _ensure_bucket_settings(s3: Any, name: str, *, emulator: bool) -> bool:
-    """Bring the state bucket to: versioned, SSE-S3, all public access blocked, TLS only."""
+    """Bring the state bucket to: versioned, SSE-S3, ACLs disabled, public access blocked, TLS only."""
     changed = False
+    try:
+        rules = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
+    except ClientError:
+        rules = []
+    if [r.get("ObjectOwnership") for r in rules] != ["BucketOwnerEnforced"]:
+        s3.put_bucket_ownership_controls(
+            Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        )
+        changed = True
     if s3.get_bucket_versioning(Bucket=name).get("Status") != "Enabled":
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         changed = True
     try:
-        rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+        encryption = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
     except ClientError:
-        rules = []
-    if not rules:
+        encryption = []
+    if not encryption:
         s3.put_bucket_encryption(
             Bucket=name,
             ServerSideEncryptionConfiguration={

@@ -114,7 +114,12 @@ def render(config_path: Path, fmt: str, env_name: str, output: Path | None) -> N
     env = load_project(config_path).environment(env_name)
     variables = tfvars(env)
     if output:
-        output.write_text(json.dumps(variables, indent=2) + "\n", encoding="utf-8")
+        try:
+            output.write_text(json.dumps(variables, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise CargoholdError(
+                f"cannot write {output}: {exc.strerror}", hint="pass a path in an existing, writable folder"
+            ) from None
         emit({"written": str(output), "environment": env_name}, fmt=fmt, text=f"wrote {output}")
     else:
         click.echo(json.dumps(variables, indent=2))

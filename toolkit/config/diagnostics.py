@@ -96,6 +96,9 @@ def problems_from(exc: ValidationError, *, doc: Document, model: type[BaseModel]
         elif kind in _FRIENDLY:
             message, hint = _FRIENDLY[kind]
             message += f", got {value!r}" if not isinstance(value, (dict, list)) else ""
+        elif kind == "string_pattern_mismatch":
+            message = f"'{value}' is not in the expected form"
+            hint = f"write a value matching {error['ctx']['pattern']}"
         elif kind == "value_error":
             message = str(error["msg"]).removeprefix("Value error, ")
         else:

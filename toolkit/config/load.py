@@ -8,6 +8,7 @@ environments collapse into one.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -70,13 +71,14 @@ def resolve(doc: Document) -> tuple[ConfigFile, dict[str, Environment]]:
     environments: dict[str, Environment] = {}
     raw_envs = doc.data.get("environments")
     raw_envs = {k: v for k, v in raw_envs.items() if isinstance(v, dict)} if isinstance(raw_envs, dict) else {}
+    per_env: dict[str, list[Problem]] = {}
     # Check the resources even when the top level is broken, so one run reports every mistake.
     for env_name, raw_env in raw_envs.items() or [(None, {})]:
         merged, merged_doc, merge_problems = _merged(doc, env=env_name)
         problems.extend(merge_problems)
         resources, resource_problems = _validate_resources(merged, merged_doc)
-        problems.extend(resource_problems)
         if env_name is None:
+            problems.extend(resource_problems)
             continue
         spec = config.environments[env_name] if config else _fallback_spec(raw_env)
         settings = config or _fallback_top(doc.data)
@@ -85,11 +87,34 @@ def resolve(doc: Document) -> tuple[ConfigFile, dict[str, Environment]]:
         }
         env, env_problems = _environment(settings, env_name, spec, resources, merged_doc, declared)
         if ENV_NAME.match(env_name):  # else names made from it repeat the one problem already reported
-            problems.extend(env_problems)
+            per_env[env_name] = resource_problems + env_problems
+        else:
+            per_env[env_name] = resource_problems
         environments[env_name] = env
+    problems.extend(_label_environments(per_env))
     if problems or config is None:
         raise ConfigError(problems)
     return config, environments
+
+
+def _label_environments(per_env: dict[str, list[Problem]]) -> list[Problem]:
+    """Problems found while checking each environment; one that only some environments have (an
+    override caused it) says which, so a shared resource's line is not blamed for all of them."""
+    seen_in: dict[Problem, list[str]] = {}
+    for env_name, found in per_env.items():
+        for problem in found:
+            seen_in.setdefault(problem, []).append(env_name)
+    labelled = []
+    for problem, envs in seen_in.items():
+        partial = len(envs) < len(per_env) and not problem.path.startswith("environments.")
+        if partial and not any(f"'{e}'" in problem.message for e in envs):
+            quoted = ", ".join(f"'{e}'" for e in envs)
+            noun = "environment" if len(envs) == 1 else "environments"
+            problem = dataclasses.replace(
+                problem, message=f"{problem.message} (in {noun} {quoted}, with its overrides)"
+            )
+        labelled.append(problem)
+    return labelled
 
 
 def _validate_resources(merged: dict[str, Any], doc: Document) -> tuple[Resources, list[Problem]]:
@@ -134,11 +159,16 @@ def _fallback_spec(raw: dict[str, Any]) -> EnvironmentSpec:
 def _fallback_top(raw: dict[str, Any]) -> ConfigFile:
     project = raw.get("project")
     template = raw.get("name_template")
-    if not isinstance(template, str) or set(_safe_fields(template)) - names.TEMPLATE_FIELDS:
+    if not isinstance(template, str) or not _template_ok(template):
         template = names.DEFAULT_TEMPLATE
     return ConfigFile.model_construct(
         project=project if isinstance(project, str) else "project", name_template=template, tags={}, environments={}
     )
+
+
+def _template_ok(template: str) -> bool:
+    fields = _safe_fields(template)
+    return "name" in fields and not set(fields) - names.TEMPLATE_FIELDS
 
 
 def _safe_fields(template: str) -> list[str]:
@@ -258,12 +288,13 @@ def _environment(
     checker = rules.Checker(doc)
     fields = {"project": config.project, "env": env_name, "account": spec.account, "region": spec.region}
 
+    template_ok = _template_ok(config.name_template)
+
     def named(section: str, key: str, explicit: str | None, kind: str, check: Callable[[str], list[str]]) -> str:
         """The resource's AWS name (explicit, else from the template), checked against AWS's rules."""
-        try:
-            name = explicit or names.render(config.name_template, name=key, **fields)
-        except (KeyError, ValueError, IndexError):
+        if not explicit and not template_ok:
             return key  # the template itself was reported by _check_top
+        name = explicit or names.render(config.name_template, name=key, **fields)
         rules.check_name(
             checker, (section, key), name=name, kind=kind, reasons=check(name), env=env_name, explicit=bool(explicit)
         )
@@ -312,24 +343,17 @@ def _state_backend(config: ConfigFile, env_name: str, spec: EnvironmentSpec, che
     bucket = settings.bucket or f"{config.project}-{env_name}-tfstate-{spec.account}"
     lock_table = settings.lock_table or f"{config.project}-{env_name}-tflock"
     path: KeyPath = ("environments", env_name, "state")
-    rules.check_name(
-        checker,
-        (*path, "bucket"),
-        name=bucket,
-        kind="state bucket",
-        reasons=names.check_bucket(bucket),
-        env=env_name,
-        explicit=bool(settings.bucket),
-    )
-    rules.check_name(
-        checker,
-        (*path, "lock_table"),
-        name=lock_table,
-        kind="lock table",
-        reasons=names.check_table(lock_table),
-        env=env_name,
-        explicit=bool(settings.lock_table),
-    )
+    for field, name, check in (("bucket", bucket, names.check_bucket), ("lock_table", lock_table, names.check_table)):
+        rules.check_name(
+            checker,
+            (*path, field),
+            name=name,
+            kind=f"state {field.replace('_', ' ')}",
+            reasons=check(name),
+            env=env_name,
+            explicit=bool(getattr(settings, field)),
+            hint=f"set `{field}:` under environments.{env_name}.state to a valid name",
+        )
     if settings.key.startswith("/") or not settings.key:
         checker.add((*path, "key"), "the state key must be a relative object key", "e.g. cargohold/terraform.tfstate")
     return StateBackend(

@@ -19,7 +19,7 @@ _BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _TABLE_CHARS = re.compile(r"^[A-Za-z0-9_.-]+$")
 _IAM_CHARS = re.compile(r"^[A-Za-z0-9+=,.@_-]+$")
-_IAM_PATH = re.compile(r"^/([\x21-\x7e]*/)?$")
+_IAM_PATH = re.compile(r"^/([\x21-\x7e]+/)?$")
 
 
 def template_fields(template: str) -> list[str]:

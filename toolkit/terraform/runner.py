@@ -142,9 +142,7 @@ class Runner(Terraform):  # type: ignore[misc]  # python-terraform ships no type
                 errors="replace",
             )
         except OSError as exc:
-            raise TerraformError(
-                f"could not start {argv[0]}: {exc}", hint="check the Terraform path"
-            ) from exc
+            raise TerraformError(f"could not start {argv[0]}: {exc}", hint="check the Terraform path") from exc
         assert proc.stdout is not None and proc.stderr is not None
 
         def pump_stderr() -> None:
@@ -235,9 +233,7 @@ class Runner(Terraform):  # type: ignore[misc]  # python-terraform ships no type
             on_event(parsed)
 
         try:
-            return self.run(
-                "apply", str(plan_file), json=IsFlagged, input=False, no_color=IsFlagged, stdout_line=event
-            )
+            return self.run("apply", str(plan_file), json=IsFlagged, input=False, no_color=IsFlagged, stdout_line=event)
         except TerraformCommandFailed as exc:
             if not errors:
                 raise

@@ -230,16 +230,12 @@ def _apply_saved(
     if meta is None or not plan_file.is_file():
         raise PlanRefused("no saved plan to apply", hint="run plan first; a plan is applied only once")
     if meta.get("meta_version") != META_VERSION or meta.get("plan_sha256") != _sha256_file(plan_file):
-        raise PlanRefused(
-            "the saved plan does not match its metadata", hint="run plan again to make a fresh plan"
-        )
+        raise PlanRefused("the saved plan does not match its metadata", hint="run plan again to make a fresh plan")
     # Inputs first, with the version recorded in the plan: a stale plan is refused without running
     # Terraform at all. Then the version itself (an upgraded Terraform also makes a plan stale).
     destroy_plan = bool(meta.get("destroy"))
     stale = "stale plan: config/modules/variables changed since the plan; run plan again"
-    if _fingerprint(run, destroy=destroy_plan, version=str(meta.get("terraform_version"))) != meta.get(
-        "fingerprint"
-    ):
+    if _fingerprint(run, destroy=destroy_plan, version=str(meta.get("terraform_version"))) != meta.get("fingerprint"):
         raise PlanRefused(stale, hint="run plan again, review it, then apply")
     if destroy_plan and not destroying:
         raise PlanRefused(
