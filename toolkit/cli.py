@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -227,7 +228,9 @@ def apply(config_path: Path, fmt: str, env_name: str, terraform_path: str | None
     from toolkit.terraform import workflow
 
     run = _stack(config_path, env_name, terraform_path, fmt)
-    outcome = workflow.apply(run, allow_destroy=allow_destroy, on_event=_progress(fmt))
+    saved = workflow.saved_plan(run)
+    progress = ApplyProgress(_changes(saved) if saved else None) if fmt != "json" else None
+    outcome = workflow.apply(run, allow_destroy=allow_destroy, on_event=progress)
     done = [{"address": e.address, "action": e.action} for e in outcome.completed]
     emit(
         {"environment": env_name, "applied": done, **outcome.summary.to_json()},
@@ -250,13 +253,14 @@ def destroy(
 
     run = _stack(config_path, env_name, terraform_path, fmt)
 
+    progress = ApplyProgress() if fmt != "json" else None
+
     def show_plan(planned: Any) -> None:  # what is about to go, before it goes
-        if fmt != "json":
+        if progress is not None:
+            progress.total = _changes(planned.summary)
             click.echo("\n".join(planned.lines()), err=True)
 
-    outcome = workflow.destroy(
-        run, confirm=confirm, allow_destroy=allow_destroy, on_event=_progress(fmt), on_plan=show_plan
-    )
+    outcome = workflow.destroy(run, confirm=confirm, allow_destroy=allow_destroy, on_event=progress, on_plan=show_plan)
     done = [{"address": e.address, "action": e.action} for e in outcome.applied.completed]
     emit(
         {"environment": env_name, "destroyed": done, **outcome.plan.summary.to_json()},
@@ -283,21 +287,29 @@ def drift(config_path: Path, fmt: str, env_name: str, terraform_path: str | None
     raise click.exceptions.Exit(2 if drifted else 0)
 
 
-def _progress(fmt: str) -> Any:
-    """Apply progress on stderr: one line per finished resource, with a running count."""
-    if fmt == "json":
-        return None
-    count = 0
+class ApplyProgress:
+    """Apply progress on stderr: a line per finished resource, with count, elapsed time and ETA."""
 
-    def on_event(event: Any) -> None:
-        nonlocal count
+    def __init__(self, total: int | None = None) -> None:
+        self.total = total  # known from the saved plan; destroy learns it when its plan is made
+        self.started = time.monotonic()
+        self.count = 0
+
+    def __call__(self, event: Any) -> None:
         if event.kind == "apply_complete":
-            count += 1
-            click.echo(f"  [{count}] {event.action or 'done'}: {event.address}", err=True)
+            self.count += 1
+            elapsed = time.monotonic() - self.started
+            where = f"{self.count}/{self.total}" if self.total else str(self.count)
+            eta = ""
+            if self.total and self.count < self.total:
+                eta = f", about {elapsed / self.count * (self.total - self.count):.0f}s left"
+            click.echo(f"  [{where}] {event.action or 'done'}: {event.address} ({elapsed:.0f}s{eta})", err=True)
         elif event.kind == "apply_errored":
             click.echo(f"  failed: {event.address}: {event.message}", err=True)
 
-    return on_event
+
+def _changes(summary: Any) -> int:
+    return sum(1 for change in summary.changes if change.action not in ("no-op", "read"))
 
 
 @main.command()

@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from toolkit.errors import CargoholdError
+
 _PACKAGE = Path(__file__).resolve().parent
 
 
+SOURCE_ENV = "CARGOHOLD_TERRAFORM_SOURCE"
+
+
 def terraform_root() -> Path:
-    """The folder holding `stack/` and `modules/` (shipped as toolkit/_terraform in the wheel)."""
+    """The folder holding `stack/` and `modules/` (shipped as toolkit/_terraform in the wheel).
+
+    $CARGOHOLD_TERRAFORM_SOURCE points at another such folder: a team's own fork of the stack.
+    """
+    override = os.environ.get(SOURCE_ENV)
+    if override:
+        if not (Path(override) / "stack").is_dir():
+            raise CargoholdError(
+                f"{SOURCE_ENV}={override} has no stack/ folder", hint="point it at a folder holding stack/ and modules/"
+            )
+        return Path(override)
+    return _bundled_terraform()
+
+
+def _bundled_terraform() -> Path:
     for candidate in (_PACKAGE / "_terraform", _PACKAGE.parent / "terraform"):
         if (candidate / "stack").is_dir():
             return candidate
@@ -21,7 +41,7 @@ def terraform_root() -> Path:
 @cache
 def grant_vocabulary() -> dict[str, dict[str, dict[str, Any]]]:
     """The grant words and the IAM actions they stand for, shared with the iam-principal module."""
-    path = terraform_root() / "modules" / "iam-principal" / "actions.json"
+    path = _bundled_terraform() / "modules" / "iam-principal" / "actions.json"
     data: dict[str, dict[str, dict[str, Any]]] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
