@@ -97,7 +97,10 @@ def test_plan_apply_replace_guard_stale_plan_drift_and_destroy(project: Project)
     assert applied.exit_code == 0, applied.output
     assert "[3/3]" in applied.stderr
     assert project.s3.head_bucket(Bucket="clitest-local-media")
-    assert project.dynamodb.describe_table(TableName="clitest-local-items")["Table"]["KeySchema"][0]["AttributeName"] == "id"
+    assert (
+        project.dynamodb.describe_table(TableName="clitest-local-items")["Table"]["KeySchema"][0]["AttributeName"]
+        == "id"
+    )
 
     assert project.run("apply").exit_code == 3  # a plan is applied once
     assert project.run("plan").exit_code == 0  # nothing left to do
@@ -110,7 +113,10 @@ def test_plan_apply_replace_guard_stale_plan_drift_and_destroy(project: Project)
     refused = project.run("apply")
     assert refused.exit_code == 3
     assert "--allow-destroy" in refused.stderr
-    assert project.dynamodb.describe_table(TableName="clitest-local-items")["Table"]["KeySchema"][0]["AttributeName"] == "id"
+    assert (
+        project.dynamodb.describe_table(TableName="clitest-local-items")["Table"]["KeySchema"][0]["AttributeName"]
+        == "id"
+    )
 
     # The config changes after the plan: the saved plan is stale.
     project.write(hash_key="key")
@@ -124,7 +130,9 @@ def test_plan_apply_replace_guard_stale_plan_drift_and_destroy(project: Project)
     project.s3.put_bucket_versioning(Bucket="clitest-local-media", VersioningConfiguration={"Status": "Suspended"})
     code, drifted = project.run_json("drift")
     assert code == 2
-    assert any(d["address"] == 'aws_s3_bucket.this["media"]' and "versioning" in d["attribute"] for d in drifted["drifted"])
+    assert any(
+        d["address"] == 'aws_s3_bucket.this["media"]' and "versioning" in d["attribute"] for d in drifted["drifted"]
+    )
 
     # Destroy needs both guards.
     assert project.run("destroy").exit_code == 3
