@@ -53,13 +53,25 @@ def test_demo_json() -> None:
     assert [r["address"] for r in resources] == [r.address for r in expected]
     assert payload["seconds"] >= 0
 
+    migration = payload["migration"]
+    assert migration["plan"]["objects"] == 6 and migration["plan"]["missing_files"] == 1
+    assert migration["run"]["uploaded"] == 6 and migration["run"]["rows_updated"] == 7
+    assert migration["verify"]["ok"] is True
+    assert (migration["second_run"]["uploaded"], migration["second_run"]["rows_updated"]) == (0, 0)
+    assert migration["cleanup"]["files_deleted"] == 6
+    after = {row[0]: row for row in migration["rows_after"]}
+    assert sum(1 for row in after.values() if row[3] == "s3" and row[2]) == 7
+    assert [row for row in after.values() if row[3] == "local"] == [
+        [8, "./uploads/u-1004/c-300/unit-1/lost.pdf", None, "local"]
+    ]
+
 
 def test_demo_text_tells_the_numbered_story() -> None:
     result = CliRunner().invoke(main, ["demo"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     numbered = [line.split(".", 1)[0] for line in lines if re.match(r"^\d+\. ", line)]
-    assert numbered == ["1", "2", "3", "4", "5"]
+    assert numbered == ["1", "2", "3", "4", "5", "6"]
     out = result.output
     assert "Validated 5 bundled examples" in out
     assert "moto server" in out
@@ -68,6 +80,9 @@ def test_demo_text_tells_the_numbered_story() -> None:
     assert "versioning Enabled, encryption AES256, public access blocked: True" in out
     assert "lock table key: LockID" in out
     assert "Preview of environment 'local'" in out
+    assert "verify: 6 objects and 7 rows checked: all match" in out
+    assert "run again: 0 uploads, 0 row updates" in out
+    assert "cleanup: deleted 6 local files" in out
     assert lines[-1].startswith("Done in ")
 
 

@@ -330,5 +330,13 @@ def demo(config_path: Path | None, fmt: str) -> None:
     emit(result, fmt=fmt, text=None)
 
 
+def _register_migrate() -> None:
+    from toolkit.migrate_cli import register
+
+    register(main, command_options)
+
+
+_register_migrate()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

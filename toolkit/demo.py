@@ -68,8 +68,14 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
                 say(f"     {kind:9} {key:18} -> {item.name}")
         for rtype, count in sorted(by_type.items()):
             say(f"     {count:3} x {rtype}")
+
+        migration = None
+        if project.config.migrations:
+            from toolkit.demo_migrate import migrate_legacy_app
+
+            migration = migrate_legacy_app(path, env, say)
     elapsed = time.monotonic() - started
-    say(f"Done in {elapsed:.1f}s. Next: `cargohold plan --env {DEMO_ENV}` with Terraform and the AWS provider.")
+    say(f"Done in {elapsed:.1f}s; the emulator and every temporary file are gone.")
     return {
         "config": str(path),
         "project": project.name,
@@ -80,6 +86,7 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
         "bootstrap_again": [s.to_json() for s in again],
         "state_backend": state,
         "declared_resources": [r.to_json() for r in resources],
+        "migration": migration,
         "seconds": round(elapsed, 2),
     }
 

@@ -49,6 +49,34 @@ def fields_at(model: type[BaseModel], path: KeyPath) -> list[str]:
     return names
 
 
+def _at(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _data_loc(data: Any, loc: KeyPath) -> KeyPath:
+    """`loc` without the tags pydantic adds for union members (e.g. 'dynamodb'), which the YAML lacks."""
+    kept: list[str | int] = []
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        present = (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        )
+        if present:
+            kept.append(part)
+            data = data[part]
+        elif last or not isinstance(data, dict):
+            kept.append(part)  # a missing or unknown key (the error is about it), or below a scalar
+        # else: a union tag: skip it
+    return tuple(kept)
+
+
 _FRIENDLY = {
     "bool_parsing": ("expected true or false", "write true or false"),
     "bool_type": ("expected true or false", "write true or false"),
@@ -67,8 +95,9 @@ _FRIENDLY = {
 
 def problems_from(exc: ValidationError, *, doc: Document, model: type[BaseModel], base: KeyPath = ()) -> list[Problem]:
     problems = []
+    data = _at(doc.data, base)
     for error in exc.errors():
-        loc: KeyPath = tuple(error["loc"])
+        loc: KeyPath = _data_loc(data, tuple(error["loc"]))
         path = base + loc
         kind = error["type"]
         value = error.get("input")

@@ -1,0 +1,909 @@
+"""The migration journal: a durable record of every object's and every row's state, per job.
+
+SQLAlchemy Core on SQLite (the default: one file per job, one worker process at a time, WAL) or
+PostgreSQL (several workers, on one machine or many, share one job: they claim batches of objects
+with `SELECT ... FOR UPDATE SKIP LOCKED` and hold them under a lease that a killed worker lets expire).
+
+States
+- objects: pending -> uploaded (the upload was verified) -> done (every row applied);
+  failed (could not be uploaded; a new `run` retries it); rolled_back (a rollback undid its rows).
+  A file that changed after its upload sends its object back to pending (re-uploaded).
+- rows: pending -> updated | conflict | missing; updated -> rolled_back. An update committed before a
+  crash comes back from the store as "already" and is recorded as updated.
+- files: present -> cleaned (deleted by cleanup).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from migrate.types import RowId, RowOutcome, UploadItem, UploadResult
+from migrate.work import PlannedObject
+from toolkit.errors import CargoholdError
+
+PREFIX = "cargohold_migration_"
+OBJECT_STATES = ("pending", "uploaded", "done", "failed", "rolled_back")
+ROW_STATES = ("pending", "updated", "conflict", "missing", "rolled_back")
+_CHUNK = 500  # keys per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
+
+class JournalError(CargoholdError):
+    """The journal cannot be opened or used."""
+
+
+class JournalBusy(JournalError):
+    """Another process holds this SQLite journal (one worker at a time on SQLite)."""
+
+
+metadata = sa.MetaData()
+
+objects_table = sa.Table(
+    f"{PREFIX}objects",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(1024), primary_key=True),
+    sa.Column("relpath", sa.Text, nullable=False),
+    sa.Column("item", sa.JSON, nullable=False),  # the UploadItem (path and headers), to rebuild it on claim
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("md5", sa.String(64)),
+    sa.Column("etag", sa.String(128)),
+    sa.Column("version_id", sa.String(1024)),
+    sa.Column("parts", sa.Integer, nullable=False, default=1),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("error", sa.Text),
+    sa.Column("claimed_by", sa.String(200)),
+    sa.Column("claimed_at", sa.Float),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index(f"{PREFIX}objects_state", "job", "state"),
+    sa.Index(f"{PREFIX}objects_relpath", "job", "relpath"),
+)
+
+rows_table = sa.Table(
+    f"{PREFIX}rows",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("row_id", sa.String(1024), primary_key=True),
+    sa.Column("key", sa.String(1024), nullable=False),
+    sa.Column("old_path", sa.Text),
+    sa.Column("expect", sa.JSON, nullable=False),
+    sa.Column("old_values", sa.JSON, nullable=False),
+    sa.Column("new_values", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("outcome", sa.String(16)),  # the store's last answer: updated|already|conflict|missing
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index(f"{PREFIX}rows_key", "job", "key"),
+    sa.Index(f"{PREFIX}rows_state", "job", "state"),
+)
+
+files_table = sa.Table(
+    f"{PREFIX}files",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("relpath", sa.String(4096), primary_key=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+
+# ---------------------------------------------------------------- records read back
+
+
+@dataclass(frozen=True)
+class JournalObject:
+    key: str
+    relpath: str
+    item: UploadItem
+    size: int
+    mtime_ns: int
+    state: str
+    sha256: str | None
+    md5: str | None
+    etag: str | None
+    version_id: str | None
+    parts: int
+    attempts: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    row_id: RowId
+    key: str
+    old_path: str | None
+    expect: dict[str, Any]
+    old_values: dict[str, Any]
+    new_values: dict[str, Any]
+    state: str
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class JournalFile:
+    relpath: str
+    path: str
+    state: str
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """What `Journal.record` did with the planned work."""
+
+    objects: int = 0  # planned objects seen
+    new_objects: int = 0
+    reset_objects: int = 0  # file changed (size/mtime) or failed/rolled back before: back to pending
+    done_objects: int = 0  # already done: left alone
+    rows: int = 0
+    new_rows: int = 0
+
+
+@dataclass(frozen=True)
+class JournalStatus:
+    job: str
+    objects: dict[str, int]  # state -> count (every state present, zero when none)
+    rows: dict[str, int]
+    files: dict[str, int]
+    bytes_total: int
+    bytes_done: int  # uploaded or done
+    bytes_by_state: dict[str, int]
+    claimed: int  # objects currently claimed by some worker
+    failures: list[tuple[str, str]]  # (key, error), at most 20
+
+    @property
+    def complete(self) -> bool:
+        """Every object done and every row in a final state other than pending."""
+        return self.objects["pending"] == 0 and self.objects["uploaded"] == 0 and self.rows["pending"] == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "objects": self.objects,
+            "rows": self.rows,
+            "files": self.files,
+            "bytes_total": self.bytes_total,
+            "bytes_done": self.bytes_done,
+            "bytes_by_state": self.bytes_by_state,
+            "claimed": self.claimed,
+            "complete": self.complete,
+            "failures": [{"key": k, "error": e} for k, e in self.failures],
+        }
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def default_journal_url(*, config_dir: Path, job: str, database_url: str | None = None) -> str:
+    """The journal of a job: inside the target PostgreSQL database when that is the database,
+    otherwise a SQLite file `<config dir>/.cargohold/migrations/<job>.sqlite`."""
+    if database_url and sa.engine.make_url(database_url).get_backend_name() == "postgresql":
+        return database_url
+    return f"sqlite:///{config_dir / '.cargohold' / 'migrations' / f'{job}.sqlite'}"
+
+
+def _item_to_json(item: UploadItem) -> dict[str, Any]:
+    return {
+        "path": str(item.path),
+        "content_type": item.content_type,
+        "storage_class": item.storage_class,
+        "sse": item.sse,
+        "kms_key_id": item.kms_key_id,
+        "cache_control": item.cache_control,
+        "metadata": dict(item.metadata),
+    }
+
+
+def _item_from_json(key: str, size: int, mtime_ns: int, data: Mapping[str, Any]) -> UploadItem:
+    return UploadItem(
+        key=key,
+        path=Path(data["path"]),
+        size=size,
+        mtime_ns=mtime_ns,
+        content_type=data["content_type"],
+        storage_class=data.get("storage_class"),
+        sse=data.get("sse"),
+        kms_key_id=data.get("kms_key_id"),
+        cache_control=data.get("cache_control"),
+        metadata=dict(data.get("metadata") or {}),
+    )
+
+
+def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Column values as JSON (dates and decimals as text), so they survive the journal round trip."""
+    result: dict[str, Any] = json.loads(json.dumps(dict(values), default=str))
+    return result
+
+
+def _chunks(seq: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+def _default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# ---------------------------------------------------------------- the journal
+
+
+class Journal:
+    """One job's journal. Thread-safe (one lock around every transaction); open with `Journal.open`."""
+
+    def __init__(self, engine: sa.Engine, job: str, *, worker_id: str, lease_seconds: float, lock_path: Path | None):
+        self.engine = engine
+        self.job = job
+        self.worker_id = worker_id
+        self.lease_seconds = lease_seconds
+        self._lock = threading.RLock()
+        self._lock_path = lock_path
+        self._lock_file: IO[bytes] | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def open(cls, url: str, job: str, *, worker_id: str | None = None, lease_seconds: float = 600.0) -> Journal:
+        """Open (and create, idempotently) the journal tables at `url` for `job`."""
+        parsed = sa.engine.make_url(url)
+        backend = parsed.get_backend_name()
+        lock_path: Path | None = None
+        if backend == "sqlite":
+            database = parsed.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                lock_path = Path(database + ".lock")
+            engine = sa.create_engine(
+                parsed,
+                connect_args={"timeout": 60, "check_same_thread": False},
+                poolclass=sa.pool.StaticPool if database in (None, "", ":memory:") else None,
+            )
+            _sqlite_pragmas(engine)
+        elif backend == "postgresql":
+            engine = sa.create_engine(parsed, pool_pre_ping=True)
+        else:
+            raise JournalError(
+                f"a migration journal cannot live in a {backend} database",
+                hint="use a SQLite file (the default) or a PostgreSQL URL for `journal.url`",
+            )
+        try:
+            _create_tables(engine)
+        except sa.exc.SQLAlchemyError as exc:
+            engine.dispose()
+            raise JournalError(
+                f"cannot open the migration journal at {parsed.render_as_string(hide_password=True)}: {exc}",
+                hint="check the journal URL and that the database is reachable and writable",
+            ) from exc
+        return cls(
+            engine, job, worker_id=worker_id or _default_worker_id(), lease_seconds=lease_seconds, lock_path=lock_path
+        )
+
+    @property
+    def is_shared(self) -> bool:
+        """True when several workers may share this journal (PostgreSQL)."""
+        return self.engine.dialect.name == "postgresql"
+
+    def lock_for_run(self) -> None:
+        """Become this job's worker. SQLite: take an exclusive lock file (one process at a time) and
+        release the claims a killed process left behind. PostgreSQL: nothing (claims are leased)."""
+        if self._lock_path is None or self._lock_file is not None:
+            return
+        import fcntl  # POSIX; the journal's one-writer lock
+
+        handle = self._lock_path.open("ab")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            handle.close()
+            raise JournalBusy(
+                f"another `cargohold migrate` process is working on job {self.job!r} ({self._lock_path})",
+                hint="wait for it to finish; to run several workers at once, put the journal in PostgreSQL",
+            ) from exc
+        self._lock_file = handle
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(
+                sa.update(objects_table)
+                .where(objects_table.c.job == self.job, objects_table.c.claimed_by.is_not(None))
+                .values(claimed_by=None, claimed_at=None)
+            )
+
+    def close(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+        self.engine.dispose()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        """A read-only transaction (SQLite: a deferred BEGIN, which never waits for the writer)."""
+        with self.engine.connect() as conn:
+            yield conn.execution_options(cargohold_read=True)
+
+    # ------------------------------------------------------------ recording planned work
+
+    def record(self, work: Iterable[PlannedObject], *, chunk: int = 1000) -> RecordSummary:
+        """Record the planned objects, rows and files, idempotently, in transactions of `chunk` objects.
+
+        - a new object is pending; an object already `done` is never reset;
+        - a pending/uploaded/failed/rolled_back object whose file changed (size or mtime differ from
+          the journal) goes back to pending, checksums cleared; failed and rolled_back objects are
+          retried (pending again);
+        - a new row is pending; a pending row takes the plan's key and values but keeps the expect and
+          old values first recorded (see below); a conflict/missing/rolled_back row takes the whole
+          plan again and is pending; an updated row is left alone;
+        - a done object that gains a pending row goes back to `uploaded`, so its rows get applied.
+        """
+        totals = dict.fromkeys(("objects", "new_objects", "reset_objects", "done_objects", "rows", "new_rows"), 0)
+        batch: list[PlannedObject] = []
+        for planned in work:
+            batch.append(planned)
+            if len(batch) >= chunk:
+                self._record_chunk(batch, totals)
+                batch = []
+        if batch:
+            self._record_chunk(batch, totals)
+        return RecordSummary(**totals)
+
+    def _record_chunk(self, batch: list[PlannedObject], totals: dict[str, int]) -> None:
+        o, r, f = objects_table, rows_table, files_table
+        now = time.time()
+        by_key: dict[str, PlannedObject] = {}
+        for planned in batch:
+            by_key[planned.item.key] = planned  # the last plan for a key wins (the planner reports collisions)
+        keys = list(by_key)
+        with self._lock, self.engine.begin() as conn:
+            existing: dict[str, Any] = {}
+            for part in _chunks(keys):
+                for row in conn.execute(
+                    sa.select(o.c.key, o.c.size, o.c.mtime_ns, o.c.state).where(o.c.job == self.job, o.c.key.in_(part))
+                ):
+                    existing[row.key] = row
+            new = [
+                {
+                    "job": self.job,
+                    "key": key,
+                    "relpath": p.relpath,
+                    "item": _item_to_json(p.item),
+                    "size": p.item.size,
+                    "mtime_ns": p.item.mtime_ns,
+                    "state": "pending",
+                    "parts": 1,
+                    "attempts": 0,
+                    "updated_at": now,
+                }
+                for key, p in by_key.items()
+                if key not in existing
+            ]
+            if new:
+                conn.execute(self._insert_ignore(o), new)
+            totals["objects"] += len(by_key)
+            totals["new_objects"] += len(new)
+            for key, row in existing.items():
+                p = by_key[key]
+                if row.state == "done":
+                    totals["done_objects"] += 1
+                    continue
+                changed = row.size != p.item.size or row.mtime_ns != p.item.mtime_ns
+                if changed or row.state in ("failed", "rolled_back"):
+                    conn.execute(
+                        sa.update(o)
+                        .where(o.c.job == self.job, o.c.key == key, o.c.state != "done")
+                        .values(
+                            relpath=p.relpath,
+                            item=_item_to_json(p.item),
+                            size=p.item.size,
+                            mtime_ns=p.item.mtime_ns,
+                            state="pending",
+                            sha256=None,
+                            md5=None,
+                            etag=None,
+                            version_id=None,
+                            attempts=0,
+                            error="file changed since it was recorded" if changed else None,
+                            updated_at=now,
+                        )
+                    )
+                    totals["reset_objects"] += 1
+
+            # rows
+            planned_rows = {pr.id: (key, pr) for key, p in by_key.items() for pr in p.rows}
+            row_ids = list(planned_rows)
+            existing_rows: dict[str, str] = {}
+            for part in _chunks(row_ids):
+                for row_id, state in conn.execute(
+                    sa.select(r.c.row_id, r.c.state).where(r.c.job == self.job, r.c.row_id.in_(part))
+                ):
+                    existing_rows[row_id] = state
+            new_rows = []
+            for row_id, (key, pr) in planned_rows.items():
+                values = {
+                    "key": key,
+                    "old_path": pr.old_path,
+                    "expect": _jsonable(pr.expect),
+                    "old_values": _jsonable(pr.rollback_values),
+                    "new_values": _jsonable(pr.values),
+                    "state": "pending",
+                    "outcome": None,
+                    "updated_at": now,
+                }
+                if row_id not in existing_rows:
+                    new_rows.append({"job": self.job, "row_id": row_id, **values})
+                elif existing_rows[row_id] == "pending":
+                    # Keep the first-recorded expect/old values: after a crash between the row's
+                    # update and its journal entry, a new plan reads the row as already migrated and
+                    # would expect the new values, which would update the row a second time.
+                    conn.execute(
+                        sa.update(r)
+                        .where(r.c.job == self.job, r.c.row_id == row_id, r.c.state == "pending")
+                        .values(key=key, new_values=values["new_values"], updated_at=now)
+                    )
+                elif existing_rows[row_id] != "updated":
+                    conn.execute(
+                        sa.update(r)
+                        .where(r.c.job == self.job, r.c.row_id == row_id, r.c.state != "updated")
+                        .values(**values)
+                    )
+            if new_rows:
+                conn.execute(self._insert_ignore(r), new_rows)
+            totals["rows"] += len(planned_rows)
+            totals["new_rows"] += len(new_rows)
+
+            # files
+            files = {p.relpath: str(p.item.path) for p in by_key.values()}
+            conn.execute(
+                self._insert_ignore(f),
+                [
+                    {"job": self.job, "relpath": rel, "path": path, "state": "present", "updated_at": now}
+                    for rel, path in files.items()
+                ],
+            )
+
+            # a done object that gained a pending row: its rows must be applied
+            pending_row = (
+                sa.select(r.c.row_id).where(r.c.job == o.c.job, r.c.key == o.c.key, r.c.state == "pending").exists()
+            )
+            for part in _chunks(keys):
+                conn.execute(
+                    sa.update(o)
+                    .where(o.c.job == self.job, o.c.key.in_(part), o.c.state == "done", pending_row)
+                    .values(state="uploaded", updated_at=now)
+                )
+
+    def _insert_ignore(self, table: sa.Table) -> Any:
+        if self.engine.dialect.name == "postgresql":
+            return pg_dialect.insert(table).on_conflict_do_nothing()
+        return sqlite_dialect.insert(table).on_conflict_do_nothing()
+
+    # ------------------------------------------------------------ claiming work
+
+    def claim(self, limit: int) -> list[JournalObject]:
+        """Claim up to `limit` objects that need work (pending: upload; uploaded: apply rows), for
+        this worker. Objects claimed by another worker are skipped unless its lease expired."""
+        o = objects_table
+        now = time.time()
+        with self._lock, self.engine.begin() as conn:
+            query = (
+                sa.select(o)
+                .where(
+                    o.c.job == self.job,
+                    o.c.state.in_(("pending", "uploaded")),
+                    sa.or_(o.c.claimed_by.is_(None), o.c.claimed_at < now - self.lease_seconds),
+                )
+                .order_by(o.c.key)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list(conn.execute(query))
+            keys = [row.key for row in rows]
+            for part in _chunks(keys):
+                conn.execute(
+                    sa.update(o)
+                    .where(o.c.job == self.job, o.c.key.in_(part))
+                    .values(claimed_by=self.worker_id, claimed_at=now)
+                )
+        return [_object_from_row(row) for row in rows]
+
+    def renew_claims(self, keys: Sequence[str]) -> None:
+        """Extend this worker's lease on `keys` (a heartbeat for long uploads)."""
+        o = objects_table
+        now = time.time()
+        with self._lock, self.engine.begin() as conn:
+            for part in _chunks(list(keys)):
+                conn.execute(
+                    sa.update(o)
+                    .where(o.c.job == self.job, o.c.key.in_(part), o.c.claimed_by == self.worker_id)
+                    .values(claimed_at=now)
+                )
+
+    def release(self, keys: Sequence[str]) -> None:
+        """Give back this worker's claims on `keys` without changing their state."""
+        o = objects_table
+        with self._lock, self.engine.begin() as conn:
+            for part in _chunks(list(keys)):
+                conn.execute(
+                    sa.update(o)
+                    .where(o.c.job == self.job, o.c.key.in_(part), o.c.claimed_by == self.worker_id)
+                    .values(claimed_by=None, claimed_at=None)
+                )
+
+    # ------------------------------------------------------------ uploads
+
+    def mark_uploaded(self, results: Sequence[UploadResult]) -> None:
+        """Record verified uploads (one transaction): checksums, ETag, version, the size and mtime read."""
+        o = objects_table
+        now = time.time()
+        if not results:
+            return
+        stmt = (
+            sa.update(o)
+            .where(
+                o.c.job == self.job,
+                o.c.key == sa.bindparam("b_key"),
+                sa.or_(o.c.state == "pending", o.c.state == "uploaded"),  # no IN: executemany
+            )
+            .values(
+                state="uploaded",
+                size=sa.bindparam("b_size"),
+                mtime_ns=sa.bindparam("b_mtime_ns"),
+                sha256=sa.bindparam("b_sha256"),
+                md5=sa.bindparam("b_md5"),
+                etag=sa.bindparam("b_etag"),
+                version_id=sa.bindparam("b_version_id"),
+                parts=sa.bindparam("b_parts"),
+                error=None,
+                updated_at=now,
+            )
+        )
+        params = [
+            {
+                "b_key": res.key,
+                "b_size": res.size,
+                "b_mtime_ns": res.mtime_ns,
+                "b_sha256": res.sha256,
+                "b_md5": res.md5,
+                "b_etag": res.etag,
+                "b_version_id": res.version_id,
+                "b_parts": res.parts,
+            }
+            for res in results
+        ]
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(stmt, params)  # executemany
+
+    def requeue(self, keys: Sequence[str], *, reason: str, max_attempts: int) -> list[str]:
+        """Send objects back to pending (their file changed): attempts + 1; those that reach
+        `max_attempts` become failed instead. Releases the claims. Returns the keys now failed."""
+        o = objects_table
+        now = time.time()
+        failed: list[str] = []
+        with self._lock, self.engine.begin() as conn:
+            for key in keys:
+                attempts = conn.execute(
+                    sa.select(o.c.attempts).where(o.c.job == self.job, o.c.key == key)
+                ).scalar_one_or_none()
+                if attempts is None:
+                    continue
+                state = "failed" if attempts + 1 >= max_attempts else "pending"
+                if state == "failed":
+                    failed.append(key)
+                conn.execute(
+                    sa.update(o)
+                    .where(o.c.job == self.job, o.c.key == key, o.c.state != "done")
+                    .values(
+                        state=state,
+                        attempts=attempts + 1,
+                        error=reason,
+                        sha256=None,
+                        md5=None,
+                        etag=None,
+                        version_id=None,
+                        claimed_by=None,
+                        claimed_at=None,
+                        updated_at=now,
+                    )
+                )
+        return failed
+
+    def mark_failed(self, failures: Sequence[tuple[str, str]]) -> None:
+        """Objects whose upload failed after the uploader's own retries: failed, attempts + 1."""
+        o = objects_table
+        now = time.time()
+        with self._lock, self.engine.begin() as conn:
+            for key, error in failures:
+                conn.execute(
+                    sa.update(o)
+                    .where(o.c.job == self.job, o.c.key == key, o.c.state.in_(("pending", "uploaded")))
+                    .values(
+                        state="failed",
+                        attempts=o.c.attempts + 1,
+                        error=error,
+                        claimed_by=None,
+                        claimed_at=None,
+                        updated_at=now,
+                    )
+                )
+
+    # ------------------------------------------------------------ rows
+
+    def rows_for(self, keys: Sequence[str], *, states: Sequence[str] = ("pending",)) -> list[JournalRow]:
+        r = rows_table
+        result: list[JournalRow] = []
+        with self._lock, self._read() as conn:
+            for part in _chunks(list(keys)):
+                query = (
+                    sa.select(r)
+                    .where(r.c.job == self.job, r.c.key.in_(part), r.c.state.in_(list(states)))
+                    .order_by(r.c.row_id)
+                )
+                result.extend(_row_from_row(row) for row in conn.execute(query))
+        return result
+
+    def finish(self, keys: Sequence[str], outcomes: Sequence[RowOutcome], *, release: Sequence[str] = ()) -> None:
+        """Record the store's answers for the rows of `keys`, then mark done every uploaded object of
+        `keys` that has no pending row left, and release this worker's claims on `keys` and `release`.
+        One transaction."""
+        o, r = objects_table, rows_table
+        now = time.time()
+        with self._lock, self.engine.begin() as conn:
+            if outcomes:
+                conn.execute(
+                    sa.update(r)
+                    .where(r.c.job == self.job, r.c.row_id == sa.bindparam("b_id"))
+                    .values(state=sa.bindparam("b_state"), outcome=sa.bindparam("b_outcome"), updated_at=now),
+                    [
+                        {
+                            "b_id": outcome.id,
+                            "b_state": "updated" if outcome.status in ("updated", "already") else outcome.status,
+                            "b_outcome": outcome.status,
+                        }
+                        for outcome in outcomes
+                    ],
+                )
+            pending_row = (
+                sa.select(r.c.row_id).where(r.c.job == o.c.job, r.c.key == o.c.key, r.c.state == "pending").exists()
+            )
+            for part in _chunks(list(keys)):
+                conn.execute(
+                    sa.update(o)
+                    .where(o.c.job == self.job, o.c.key.in_(part), o.c.state == "uploaded", ~pending_row)
+                    .values(state="done", updated_at=now)
+                )
+            for part in _chunks(sorted({*keys, *release})):
+                conn.execute(
+                    sa.update(o)
+                    .where(o.c.job == self.job, o.c.key.in_(part), o.c.claimed_by == self.worker_id)
+                    .values(claimed_by=None, claimed_at=None)
+                )
+
+    def set_row_states(self, changes: Sequence[tuple[RowId, str, str | None]]) -> None:
+        """(row_id, state, outcome) for each row; used by rollback."""
+        r = rows_table
+        now = time.time()
+        with self._lock, self.engine.begin() as conn:
+            for row_id, state, outcome in changes:
+                conn.execute(
+                    sa.update(r)
+                    .where(r.c.job == self.job, r.c.row_id == row_id)
+                    .values(state=state, outcome=outcome, updated_at=now)
+                )
+
+    def set_object_states(self, keys: Sequence[str], state: str) -> None:
+        o = objects_table
+        now = time.time()
+        with self._lock, self.engine.begin() as conn:
+            for part in _chunks(list(keys)):
+                conn.execute(
+                    sa.update(o).where(o.c.job == self.job, o.c.key.in_(part)).values(state=state, updated_at=now)
+                )
+
+    # ------------------------------------------------------------ reading
+
+    def iter_objects(self, *, states: Sequence[str] | None = None, page: int = 1000) -> Iterator[JournalObject]:
+        """Objects in key order, paginated (keyset), so memory stays flat."""
+        o = objects_table
+        after: str | None = None
+        while True:
+            query = sa.select(o).where(o.c.job == self.job).order_by(o.c.key).limit(page)
+            if states is not None:
+                query = query.where(o.c.state.in_(list(states)))
+            if after is not None:
+                query = query.where(o.c.key > after)
+            with self._lock, self._read() as conn:
+                found = [_object_from_row(row) for row in conn.execute(query)]
+            yield from found
+            if len(found) < page:
+                return
+            after = found[-1].key
+
+    def iter_rows(self, *, states: Sequence[str] | None = None, page: int = 1000) -> Iterator[JournalRow]:
+        r = rows_table
+        after: str | None = None
+        while True:
+            query = sa.select(r).where(r.c.job == self.job).order_by(r.c.row_id).limit(page)
+            if states is not None:
+                query = query.where(r.c.state.in_(list(states)))
+            if after is not None:
+                query = query.where(r.c.row_id > after)
+            with self._lock, self._read() as conn:
+                found = [_row_from_row(row) for row in conn.execute(query)]
+            yield from found
+            if len(found) < page:
+                return
+            after = found[-1].row_id
+
+    def iter_files(self, *, states: Sequence[str] | None = None, page: int = 1000) -> Iterator[JournalFile]:
+        f = files_table
+        after: str | None = None
+        while True:
+            query = sa.select(f).where(f.c.job == self.job).order_by(f.c.relpath).limit(page)
+            if states is not None:
+                query = query.where(f.c.state.in_(list(states)))
+            if after is not None:
+                query = query.where(f.c.relpath > after)
+            with self._lock, self._read() as conn:
+                found = [
+                    JournalFile(relpath=row.relpath, path=row.path, state=row.state) for row in conn.execute(query)
+                ]
+            yield from found
+            if len(found) < page:
+                return
+            after = found[-1].relpath
+
+    def objects_of_file(self, relpath: str) -> list[JournalObject]:
+        o = objects_table
+        with self._lock, self._read() as conn:
+            return [
+                _object_from_row(row)
+                for row in conn.execute(sa.select(o).where(o.c.job == self.job, o.c.relpath == relpath))
+            ]
+
+    def set_file_state(self, relpath: str, state: str) -> None:
+        f = files_table
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(
+                sa.update(f)
+                .where(f.c.job == self.job, f.c.relpath == relpath)
+                .values(state=state, updated_at=time.time())
+            )
+
+    def status(self) -> JournalStatus:
+        o, r, f = objects_table, rows_table, files_table
+        with self._lock, self._read() as conn:
+            objects = dict.fromkeys(OBJECT_STATES, 0)
+            bytes_total = bytes_done = 0
+            bytes_by_state = dict.fromkeys(OBJECT_STATES, 0)
+            for state, count, size in conn.execute(
+                sa.select(o.c.state, sa.func.count(), sa.func.coalesce(sa.func.sum(o.c.size), 0))
+                .where(o.c.job == self.job)
+                .group_by(o.c.state)
+            ):
+                objects[state] = int(count)
+                bytes_by_state[state] = int(size)
+                bytes_total += int(size)
+                if state in ("uploaded", "done"):
+                    bytes_done += int(size)
+            rows = dict.fromkeys(ROW_STATES, 0)
+            for state, count in conn.execute(
+                sa.select(r.c.state, sa.func.count()).where(r.c.job == self.job).group_by(r.c.state)
+            ):
+                rows[state] = int(count)
+            files = {"present": 0, "cleaned": 0}
+            for state, count in conn.execute(
+                sa.select(f.c.state, sa.func.count()).where(f.c.job == self.job).group_by(f.c.state)
+            ):
+                files[state] = int(count)
+            claimed = conn.execute(
+                sa.select(sa.func.count()).where(
+                    o.c.job == self.job,
+                    o.c.claimed_by.is_not(None),
+                    o.c.claimed_at >= time.time() - self.lease_seconds,
+                )
+            ).scalar_one()
+            failures = [
+                (row.key, row.error or "")
+                for row in conn.execute(
+                    sa.select(o.c.key, o.c.error)
+                    .where(o.c.job == self.job, o.c.state == "failed")
+                    .order_by(o.c.key)
+                    .limit(20)
+                )
+            ]
+        return JournalStatus(
+            job=self.job,
+            objects=objects,
+            rows=rows,
+            files=files,
+            bytes_total=bytes_total,
+            bytes_done=bytes_done,
+            bytes_by_state=bytes_by_state,
+            claimed=int(claimed),
+            failures=failures,
+        )
+
+
+def _object_from_row(row: Any) -> JournalObject:
+    return JournalObject(
+        key=row.key,
+        relpath=row.relpath,
+        item=_item_from_json(row.key, int(row.size), int(row.mtime_ns), row.item),
+        size=int(row.size),
+        mtime_ns=int(row.mtime_ns),
+        state=row.state,
+        sha256=row.sha256,
+        md5=row.md5,
+        etag=row.etag,
+        version_id=row.version_id,
+        parts=int(row.parts or 1),
+        attempts=int(row.attempts or 0),
+        error=row.error,
+    )
+
+
+def _row_from_row(row: Any) -> JournalRow:
+    return JournalRow(
+        row_id=row.row_id,
+        key=row.key,
+        old_path=row.old_path,
+        expect=dict(row.expect),
+        old_values=dict(row.old_values),
+        new_values=dict(row.new_values),
+        state=row.state,
+        outcome=row.outcome,
+    )
+
+
+def _sqlite_pragmas(engine: sa.Engine) -> None:
+    """WAL (readers never block the writer), a generous busy timeout, and BEGIN IMMEDIATE so a
+    transaction takes the write lock up front instead of failing half-way."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN itself
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process (not power loss)
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("cargohold_read") else "BEGIN IMMEDIATE")
+
+
+def _create_tables(engine: sa.Engine) -> None:
+    """Create the journal tables if they do not exist. On PostgreSQL an advisory lock keeps two
+    workers starting at once from racing each other's CREATE TABLE."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('cargohold_migration_journal'))"))
+        metadata.create_all(conn, checkfirst=True)
+
+
+@contextlib.contextmanager
+def open_journal(url: str, job: str, **kwargs: Any) -> Iterator[Journal]:
+    """`with open_journal(url, job) as journal: ...`"""
+    journal = Journal.open(url, job, **kwargs)
+    try:
+        yield journal
+    finally:
+        journal.close()

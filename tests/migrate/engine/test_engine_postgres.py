@@ -1,0 +1,172 @@
+"""The journal in PostgreSQL: several workers share one job (FOR UPDATE SKIP LOCKED), leases expire.
+
+Uses $CARGOHOLD_TEST_POSTGRES_URL or postgresql+psycopg://postgres@127.0.0.1:5432/test; skipped with
+the reason shown when that server is unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from engine_support import assert_migrated, build_work, make_app_db, make_bucket, make_tree
+
+from migrate.journal import Journal, files_table, objects_table, rows_table
+from toolkit.emulator import Emulator
+
+DRIVER = Path(__file__).with_name("crash_driver.py")
+REPO = Path(__file__).resolve().parents[3]
+PG_URL = os.environ.get("CARGOHOLD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> str:
+    try:
+        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure to reach it: skip, saying why
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL} ({type(exc).__name__}); set CARGOHOLD_TEST_POSTGRES_URL")
+    return PG_URL
+
+
+@pytest.fixture
+def job(pg_url: str) -> Iterator[str]:
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    yield name
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        for table in (objects_table, rows_table, files_table):
+            conn.execute(sa.delete(table).where(table.c.job == name))
+    engine.dispose()
+
+
+def _tree(tmp_path: Path, moto: Emulator, count: int) -> dict[str, Any]:
+    source = tmp_path / "uploads"
+    source.mkdir()
+    relpaths = make_tree(source, count=count, seed=3)
+    db = tmp_path / "app.db"
+    make_app_db(db, relpaths)
+    bucket = f"pg-{uuid.uuid4().hex[:12]}"
+    make_bucket(moto.endpoint, bucket)
+    return {"source": str(source), "db": str(db), "bucket": bucket, "endpoint": moto.endpoint, "relpaths": relpaths}
+
+
+def _start(cfg: dict[str, Any]) -> subprocess.Popen[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.Popen(
+        [sys.executable, str(DRIVER), json.dumps(cfg)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_job(tmp_path: Path, moto: Emulator, pg_url: str, job: str) -> None:
+    tree = _tree(tmp_path, moto, count=160)
+    log = tmp_path / "uploads.log"
+    cfg = {
+        **tree,
+        "journal_url": pg_url,
+        "job": job,
+        "upload_log": str(log),
+        "batch_size": 4,
+        "concurrency": 2,
+        "kill": None,
+    }
+    workers = [_start({**cfg, "round": n}) for n in (1, 2)]
+    reports = []
+    for proc in workers:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, (out, err)
+        reports.append(json.loads(out))
+    uploads = [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines()]
+    per_key = Counter(key for _, key in uploads)
+    assert per_key and max(per_key.values()) == 1, [k for k, n in per_key.items() if n > 1]
+    by_worker = Counter(worker for worker, _ in uploads)
+    assert by_worker["1"] > 0 and by_worker["2"] > 0, f"one worker did all the work: {by_worker}"
+    assert sum(r["uploaded"] for r in reports) == len(tree["relpaths"])
+    assert_migrated(
+        source=Path(tree["source"]),
+        db=Path(tree["db"]),
+        endpoint=tree["endpoint"],
+        bucket=tree["bucket"],
+        journal_url=pg_url,
+        job=job,
+        relpaths=tree["relpaths"],
+    )
+
+
+def test_claims_skip_locked_and_leases_expire(tmp_path: Path, moto: Emulator, pg_url: str, job: str) -> None:
+    tree = _tree(tmp_path, moto, count=12)
+    work = build_work(Path(tree["source"]), Path(tree["db"]), bucket=tree["bucket"])
+    a = Journal.open(pg_url, job, worker_id="a", lease_seconds=3.0)
+    b = Journal.open(pg_url, job, worker_id="b", lease_seconds=3.0)
+    try:
+        a.record(work)
+        b.record(work)  # idempotent from a second worker
+        assert a.status().objects["pending"] == 12
+        first = {o.key for o in a.claim(5)}
+        second = {o.key for o in b.claim(100)}
+        assert len(first) == 5 and len(second) == 7 and not first & second
+        assert b.claim(100) == []
+        assert a.status().claimed == 12
+        time.sleep(3.2)  # worker a "dies": its lease runs out
+        again = {o.key for o in b.claim(100)}
+        assert again == first | second  # b's own expired too: everything is claimable again
+        b.release(sorted(again))
+        assert a.status().claimed == 0
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.slow
+def test_killed_worker_claims_come_back_after_the_lease(tmp_path: Path, moto: Emulator, pg_url: str, job: str) -> None:
+    tree = _tree(tmp_path, moto, count=40)
+    log = tmp_path / "uploads.log"
+    cfg = {
+        **tree,
+        "journal_url": pg_url,
+        "job": job,
+        "upload_log": str(log),
+        "batch_size": 6,
+        "concurrency": 2,
+        "lease_seconds": 1.0,
+    }
+    killed = _start({**cfg, "round": 1, "kill": {"after_apply": 1}})
+    killed.communicate(timeout=120)
+    assert killed.returncode < 0
+    journal = Journal.open(pg_url, job)
+    assert journal.status().claimed > 0  # the dead worker's claims are still held...
+    verified = {o.key for o in journal.iter_objects(states=("uploaded", "done"))}
+    journal.close()
+    time.sleep(1.2)  # ...until its lease runs out
+    out, err = (proc := _start({**cfg, "round": 2, "kill": None})).communicate(timeout=120)
+    assert proc.returncode == 0, (out, err)
+    second = [key for worker, key in (line.split("\t") for line in log.read_text().splitlines()) if worker == "2"]
+    assert not verified & set(second)
+    assert_migrated(
+        source=Path(tree["source"]),
+        db=Path(tree["db"]),
+        endpoint=tree["endpoint"],
+        bucket=tree["bucket"],
+        journal_url=pg_url,
+        job=job,
+        relpaths=tree["relpaths"],
+    )

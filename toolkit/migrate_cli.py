@@ -1,0 +1,315 @@
+"""`cargohold migrate ...`: the thin CLI over the migration engine (migrate/).
+
+Exit codes: 0 done; 1 error; 2 `plan`/`verify` found problems (missing files, collisions, invalid
+keys, conflicts, mismatches) or `run` left rows in conflict or files failed; 3 refused (`cleanup`
+without --yes-delete-local-files, `rollback` without --yes); 130 interrupted (the journal stays
+consistent: run again to finish).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from migrate.job import DynamoDatabase, LoadedJob, load_job
+from toolkit import aws
+from toolkit.config import Environment, load_project
+from toolkit.errors import CargoholdError
+from toolkit.output import emit
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def job_options(func: F) -> F:
+    func = click.option(
+        "--env",
+        "-e",
+        "env_name",
+        default=None,
+        help="Resolve bucket/table keys, region and endpoint from this environment.",
+    )(func)
+    func = click.option(
+        "--job-file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="A YAML file holding one job (instead of config.yaml's `migrations:`).",
+    )(func)
+    return click.option("--job", "-j", "job_name", default=None, help="The job's name under `migrations:`.")(func)
+
+
+def resolve(
+    config_path: Path, job_name: str | None, job_file: Path | None, env_name: str | None
+) -> tuple[LoadedJob, Environment | None]:
+    env = None
+    if env_name is not None:
+        env = load_project(config_path).environment(env_name)
+    job = load_job(config_path=config_path, job_name=job_name, job_file=job_file, env=env)
+    return job, env
+
+
+@contextmanager
+def opened_store(job: LoadedJob, env: Environment | None) -> Iterator[Any]:
+    from migrate.db import open_store
+
+    client = None
+    if isinstance(job.spec.database, DynamoDatabase):
+        client = aws.client(env, "dynamodb") if env is not None else None
+    store = open_store(job.spec.database, dynamodb_client=client, region=job.region, endpoint=job.endpoint)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def plan_text(report: Any) -> str:
+    r = report
+    lines = [
+        f"job {r.job}: {r.source_dir} -> s3://{r.bucket}",
+        f"  files scanned      {r.files_scanned:>10,}  ({r.bytes_scanned / 1e6:,.1f} MB)",
+        f"  objects to upload  {r.objects:>10,}  ({r.object_bytes / 1e6:,.1f} MB)",
+        f"  rows read          {r.rows_read:>10,}",
+        f"  rows to update     {r.rows_to_update:>10,}",
+        f"  already migrated   {r.rows_already_migrated:>10,}",
+        f"  unreferenced files {r.unreferenced_files:>10,}  (no row points at them: left alone)",
+        f"  rows, file missing {r.missing_files:>10,}",
+        f"  rows, outside dir  {r.outside_source:>10,}",
+        f"  key collisions     {r.collisions:>10,}",
+        f"  invalid keys       {r.invalid_keys:>10,}",
+        f"  template errors    {r.template_errors:>10,}",
+    ]
+    for kind, samples in r.samples.items():
+        if kind == "unreferenced_files":
+            continue
+        lines.append(f"  {kind.replace('_', ' ')}, e.g.:")
+        lines += [f"    {sample}" for sample in samples[:5]]
+    return "\n".join(lines)
+
+
+def register(main: click.Group, command_options: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    @main.group()
+    def migrate() -> None:
+        """Move local files into S3 and point the database rows at them: resumable and verifiable."""
+
+    @migrate.command("plan")
+    @job_options
+    @command_options
+    def plan_command(
+        config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None
+    ) -> None:
+        """Scan and match, no writes: files, bytes, rows to update, and every problem found."""
+        from migrate.planner import PlanReport, plan
+
+        job, env = resolve(config_path, job_name, job_file, env_name)
+        report = PlanReport(job=job.name, bucket=job.bucket, source_dir=str(job.source_dir))
+        with opened_store(job, env) as store:
+            for _ in plan(job, store, report):
+                pass
+        emit(report.to_json(), fmt=fmt, text=plan_text(report))
+        raise click.exceptions.Exit(2 if report.has_problems else 0)
+
+    register_engine_commands(migrate, command_options)
+
+
+def make_uploader(job: LoadedJob, env: Environment | None) -> Any:
+    from migrate.upload import TransferSettings, Uploader
+
+    tuning = job.spec.tuning
+    settings = TransferSettings(
+        concurrency=tuning.concurrency,
+        multipart_threshold=tuning.multipart_threshold_mb * 1024 * 1024,
+        part_size=tuning.part_size_mb * 1024 * 1024,
+        checksum=tuning.checksum,
+    )
+    session = aws.session(env) if env is not None else None
+    return Uploader(bucket=job.bucket, region=job.region, endpoint=job.endpoint, session=session, settings=settings)
+
+
+@contextmanager
+def opened(job: LoadedJob, env: Environment | None, *, store: bool = True, uploader: bool = True) -> Iterator[Any]:
+    """The journal, and the store and uploader a command needs, closed afterwards."""
+    from migrate.journal import open_journal
+
+    with contextlib.ExitStack() as stack:
+        journal = stack.enter_context(open_journal(job.journal_url, job.name))
+        parts: dict[str, Any] = {"journal": journal}
+        if store:
+            parts["store"] = stack.enter_context(opened_store(job, env))
+        if uploader:
+            made = make_uploader(job, env)
+            stack.callback(made.close)
+            parts["uploader"] = made
+        yield parts
+
+
+def register_engine_commands(
+    migrate: click.Group, command_options: Callable[[Callable[..., Any]], Callable[..., Any]]
+) -> None:
+    from toolkit.progress import for_cli
+
+    @migrate.command("run")
+    @job_options
+    @click.option("--resume-only", is_flag=True, help="Do not scan again: finish what the journal holds.")
+    @command_options
+    def run_command(
+        config_path: Path,
+        fmt: str,
+        job_name: str | None,
+        job_file: Path | None,
+        env_name: str | None,
+        resume_only: bool,
+    ) -> None:
+        """Upload (verified by checksum), then point the rows at the objects. Safe to run again after a crash."""
+        from migrate import engine
+        from migrate.planner import PlanReport, plan
+
+        job, env = resolve(config_path, job_name, job_file, env_name)
+        report = PlanReport(job=job.name, bucket=job.bucket, source_dir=str(job.source_dir))
+        settings = engine.EngineSettings(batch_size=job.spec.tuning.batch_size)
+        with opened(job, env) as parts, engine.stop_on_signals() as stop:
+            work = None if resume_only else plan(job, parts["store"], report)
+            result = engine.run(
+                work,
+                journal=parts["journal"],
+                store=parts["store"],
+                uploader=parts["uploader"],
+                settings=settings,
+                progress=for_cli(fmt),
+                stop_event=stop,
+            )
+        payload = {**result.to_json(), "plan": None if resume_only else report.to_json()}
+        emit(payload, fmt=fmt, text=_run_text(result, None if resume_only else report))
+        raise click.exceptions.Exit(result.exit_code)
+
+    @migrate.command("status")
+    @job_options
+    @command_options
+    def status_command(
+        config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None
+    ) -> None:
+        """What the journal holds: objects and rows per state."""
+        from migrate import engine
+
+        job, env = resolve(config_path, job_name, job_file, env_name)
+        with opened(job, env, store=False, uploader=False) as parts:
+            state = engine.status(parts["journal"])
+        emit(state.to_json(), fmt=fmt, text=f"job {job.name}: {json.dumps(state.to_json(), indent=2)}")
+
+    @migrate.command("verify")
+    @job_options
+    @click.option("--no-hash", is_flag=True, help="Compare local files by size and mtime instead of re-hashing.")
+    @command_options
+    def verify_command(
+        config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None, no_hash: bool
+    ) -> None:
+        """Every migrated row points at an object whose size and checksum match the journal and the file."""
+        from migrate import engine
+
+        job, env = resolve(config_path, job_name, job_file, env_name)
+        with opened(job, env) as parts:
+            result = engine.verify(
+                parts["journal"],
+                uploader=parts["uploader"],
+                store=parts["store"],
+                source_dir=job.source_dir,
+                settings=engine.EngineSettings(hash_local=not no_hash),
+            )
+        lines = [
+            f"checked {result.objects_checked:,} objects and {result.rows_checked:,} rows: "
+            + ("all match" if result.ok else f"{len(result.problems)} problems")
+        ]
+        lines += [f"  {p.kind}: {p.key or ''} {p.row_id or ''} {p.detail}" for p in result.problems[:50]]
+        emit(result.to_json(), fmt=fmt, text="\n".join(lines))
+        raise click.exceptions.Exit(result.exit_code)
+
+    @migrate.command("rollback")
+    @job_options
+    @click.option("--delete-objects", is_flag=True, help="Also delete the uploaded objects no row points at.")
+    @click.option("--yes", is_flag=True, help="Confirm: put every migrated row back as it was.")
+    @command_options
+    def rollback_command(
+        config_path: Path,
+        fmt: str,
+        job_name: str | None,
+        job_file: Path | None,
+        env_name: str | None,
+        delete_objects: bool,
+        yes: bool,
+    ) -> None:
+        """Restore every migrated row's previous values (rows changed since are reported, not touched)."""
+        from migrate import engine
+
+        if not yes:
+            raise RollbackRefused("rollback rewrites every migrated row", hint="run again with --yes to confirm")
+        job, env = resolve(config_path, job_name, job_file, env_name)
+        with opened(job, env, uploader=delete_objects) as parts:
+            result = engine.rollback(
+                parts["journal"], store=parts["store"], uploader=parts.get("uploader"), delete_objects=delete_objects
+            )
+        emit(
+            result.to_json(),
+            fmt=fmt,
+            text=(
+                f"restored {result.rows_restored:,} rows; deleted {result.objects_deleted:,} objects; "
+                f"{len(result.conflicts)} conflicts, {len(result.missing)} missing rows"
+            ),
+        )
+        raise click.exceptions.Exit(result.exit_code)
+
+    @migrate.command("cleanup")
+    @job_options
+    @click.option(
+        "--yes-delete-local-files",
+        "confirm",
+        is_flag=True,
+        help="Confirm: delete local files whose objects verify again and whose rows all point at them.",
+    )
+    @command_options
+    def cleanup_command(
+        config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None, confirm: bool
+    ) -> None:
+        """Delete local files, only those verified in S3 with every row updated. Needs the confirmation flag."""
+        from migrate import engine
+
+        job, env = resolve(config_path, job_name, job_file, env_name)
+        with opened(job, env, store=False) as parts:
+            result = engine.cleanup(
+                parts["journal"], uploader=parts["uploader"], source_dir=job.source_dir, confirm=confirm
+            )
+        emit(
+            result.to_json(),
+            fmt=fmt,
+            text=(
+                f"deleted {result.files_deleted:,} local files ({result.bytes_freed / 1e6:,.1f} MB); "
+                f"kept {len(result.kept):,}" + "".join(f"\n  kept {r}: {why}" for r, why in result.kept[:20])
+            ),
+        )
+
+
+class RollbackRefused(CargoholdError):
+    exit_code = 3
+
+
+def _run_text(result: Any, report: Any) -> str:
+    lines = []
+    if report is not None:
+        lines.append(plan_text(report))
+    lines.append(
+        f"uploaded {result.uploaded:,} objects ({result.bytes_uploaded / 1e6:,.1f} MB) in {result.elapsed:.1f}s; "
+        f"rows updated {result.rows_updated:,} (already {result.rows_already:,}); reused {result.reused:,}; "
+        f"re-uploaded after a change {result.requeued:,}"
+    )
+    if result.failed:
+        lines.append(f"failed: {len(result.failed)}" + "".join(f"\n  {k}: {e}" for k, e in result.failed[:20]))
+    if result.conflicts:
+        lines.append(f"rows changed by the application during the migration (left alone): {result.conflicts[:20]}")
+    if result.missing:
+        lines.append(f"rows deleted during the migration: {result.missing[:20]}")
+    if result.interrupted:
+        lines.append("interrupted: the journal is consistent; run again to finish")
+    return "\n".join(lines)
