@@ -88,7 +88,7 @@ rows_table = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("outcome", sa.String(16)),  # the store's last answer: updated|already|conflict|missing
     sa.Column("updated_at", sa.Float, nullable=False),
-    sa.Index(f"{PREFIX}rows_key", "job", "key"),
+    sa.Index(f"{PREFIX}rows_key", "job", "key", "state"),
     sa.Index(f"{PREFIX}rows_state", "job", "state"),
 )
 
@@ -226,6 +226,8 @@ def _item_from_json(key: str, size: int, mtime_ns: int, data: Mapping[str, Any])
 
 def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     """Column values as JSON (dates and decimals as text), so they survive the journal round trip."""
+    if all(v is None or type(v) in (str, int, bool) for v in values.values()):
+        return dict(values)  # the usual case, already JSON
     result: dict[str, Any] = json.loads(json.dumps(dict(values), default=str))
     return result
 
@@ -428,41 +430,53 @@ class Journal:
             # rows
             planned_rows = {pr.id: (key, pr) for key, p in by_key.items() for pr in p.rows}
             row_ids = list(planned_rows)
-            existing_rows: dict[str, str] = {}
+            existing_rows: dict[str, tuple[str, str, Any]] = {}  # row_id -> (state, key, new_values)
             for part in _chunks(row_ids):
-                for row_id, state in conn.execute(
-                    sa.select(r.c.row_id, r.c.state).where(r.c.job == self.job, r.c.row_id.in_(part))
+                for row_id, state, row_key, row_new in conn.execute(
+                    sa.select(r.c.row_id, r.c.state, r.c.key, r.c.new_values).where(
+                        r.c.job == self.job, r.c.row_id.in_(part)
+                    )
                 ):
-                    existing_rows[row_id] = state
+                    existing_rows[row_id] = (state, row_key, row_new)
             new_rows = []
+            replan: list[dict[str, Any]] = []  # pending rows whose key or values changed
             for row_id, (key, pr) in planned_rows.items():
+                found = existing_rows.get(row_id)
+                if found is not None and found[0] == "updated":
+                    continue
+                new_values = _jsonable(pr.values)
+                if found is not None and found[0] == "pending":
+                    # Keep the first-recorded expect/old values: after a crash between the row's
+                    # update and its journal entry, a new plan reads the row as already migrated and
+                    # would expect the new values, which would update the row a second time.
+                    if (found[1], found[2]) != (key, new_values):
+                        replan.append({"b_id": row_id, "b_key": key, "b_new": new_values})
+                    continue
                 values = {
                     "key": key,
                     "old_path": pr.old_path,
                     "expect": _jsonable(pr.expect),
                     "old_values": _jsonable(pr.rollback_values),
-                    "new_values": _jsonable(pr.values),
+                    "new_values": new_values,
                     "state": "pending",
                     "outcome": None,
                     "updated_at": now,
                 }
-                if row_id not in existing_rows:
+                if found is None:
                     new_rows.append({"job": self.job, "row_id": row_id, **values})
-                elif existing_rows[row_id] == "pending":
-                    # Keep the first-recorded expect/old values: after a crash between the row's
-                    # update and its journal entry, a new plan reads the row as already migrated and
-                    # would expect the new values, which would update the row a second time.
-                    conn.execute(
-                        sa.update(r)
-                        .where(r.c.job == self.job, r.c.row_id == row_id, r.c.state == "pending")
-                        .values(key=key, new_values=values["new_values"], updated_at=now)
-                    )
-                elif existing_rows[row_id] != "updated":
+                else:  # conflict, missing, rolled_back: planned afresh
                     conn.execute(
                         sa.update(r)
                         .where(r.c.job == self.job, r.c.row_id == row_id, r.c.state != "updated")
                         .values(**values)
                     )
+            if replan:
+                conn.execute(
+                    sa.update(r)
+                    .where(r.c.job == self.job, r.c.row_id == sa.bindparam("b_id"), r.c.state == "pending")
+                    .values(key=sa.bindparam("b_key"), new_values=sa.bindparam("b_new"), updated_at=now),
+                    replan,
+                )
             if new_rows:
                 conn.execute(self._insert_ignore(r), new_rows)
             totals["rows"] += len(planned_rows)
@@ -682,11 +696,12 @@ class Journal:
             pending_row = (
                 sa.select(r.c.row_id).where(r.c.job == o.c.job, r.c.key == o.c.key, r.c.state == "pending").exists()
             )
-            for part in _chunks(list(keys)):
+            if keys:  # one primary-key lookup per object (executemany): faster than IN (...) + EXISTS
                 conn.execute(
                     sa.update(o)
-                    .where(o.c.job == self.job, o.c.key.in_(part), o.c.state == "uploaded", ~pending_row)
-                    .values(state="done", updated_at=now)
+                    .where(o.c.job == self.job, o.c.key == sa.bindparam("b_key"), o.c.state == "uploaded", ~pending_row)
+                    .values(state="done", updated_at=now),
+                    [{"b_key": key} for key in keys],
                 )
             for part in _chunks(sorted({*keys, *release})):
                 conn.execute(

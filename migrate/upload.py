@@ -117,6 +117,9 @@ class TransferSettings:
     connect_timeout: float = 10.0
     read_timeout: float = 120.0  # per socket operation (a stalled server), not per request
     checksum: Literal["sha256", "crc32"] = "sha256"
+    # glibc only: allocate buffers >= 1 MiB with mmap, so freed part buffers go back to the OS instead of
+    # staying in per-thread malloc arenas (measured: peak RSS 333 -> ~190 MiB on 10 x 64 MiB). Process-wide.
+    return_memory: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -232,6 +235,8 @@ class Uploader:
             self._ssl = ssl.create_default_context(cafile=_ca_bundle())
         self._idle: collections.deque[S3Connection] = collections.deque()  # keep-alive connections
         self._budget = _ByteBudget(self.settings.max_buffer_bytes)
+        if self.settings.return_memory:
+            _mmap_big_buffers()
         self._parts_pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._closed = False
@@ -499,7 +504,8 @@ class Uploader:
             raise _Failed(f"CreateMultipartUpload {item.key}: no UploadId in the response", retryable=True)
         aborted = False
         try:  # the abort (in the except below) is registered before any part starts
-            part_checksums: list[bytes] = []  # raw digests, for S3's composite checksum
+            # SHA-256 of the whole object (what the journal and a local re-hash compare with), in the same read
+            full_sha = hashlib.sha256() if s.checksum == "sha256" else None
             futures: list[Future[tuple[str, str]]] = []
             part_md5s: list[bytes] = []
             part_failed = threading.Event()
@@ -530,7 +536,8 @@ class Uploader:
                     number += 1
                     read = self._digest(data)
                     part_md5s.append(read.md5)
-                    part_checksums.append(base64.b64decode(read.checksum))
+                    if full_sha is not None:
+                        full_sha.update(data)
                     futures.append(
                         pool.submit(self._put_part, path, upload_id, number, read, held, stop, part_failed, item.key)
                     )
@@ -585,7 +592,7 @@ class Uploader:
             ok=ok,
             size=size,
             mtime_ns=st1.st_mtime_ns,
-            sha256=composite_checksum(part_checksums) if s.checksum == "sha256" else None,
+            sha256=base64.b64encode(full_sha.digest()).decode() if full_sha is not None else None,
             md5=None,  # no whole-object MD5 is computed for multipart uploads (the ETag covers the parts)
             etag=etag,
             version_id=version,
@@ -828,8 +835,9 @@ def composite_checksum(part_digests: Sequence[bytes]) -> str:
 def local_digests(path: Path, *, settings: TransferSettings) -> tuple[str, str | None, int]:
     """(etag, sha256, size) the uploader would record for this local file with these settings: for verify.
 
-    Single part: (MD5 hex, base64 SHA-256); multipart: (MD5 of part MD5s "-N", composite SHA-256 "-N").
-    The sha256 is None in crc32 mode. Reads the file once, part by part (memory: one part).
+    etag: MD5 hex (single part) or MD5 of the part MD5s "-N" (multipart, with these settings' part size);
+    sha256: base64 SHA-256 of the whole file either way (None in crc32 mode). Reads the file once, part by
+    part (memory: one part).
     """
     size = path.stat().st_size
     with path.open("rb") as f:
@@ -839,14 +847,15 @@ def local_digests(path: Path, *, settings: TransferSettings) -> tuple[str, str |
             return hashlib.md5(data).hexdigest(), sha, len(data)  # noqa: S324
         part_size = max(settings.part_size, -(-size // S3_MAX_PARTS))
         md5s: list[bytes] = []
-        shas: list[bytes] = []
+        full = hashlib.sha256()
         total = 0
         while chunk := f.read(part_size):
             total += len(chunk)
             md5s.append(hashlib.md5(chunk).digest())  # noqa: S324
             if settings.checksum == "sha256":
-                shas.append(hashlib.sha256(chunk).digest())
-    return multipart_etag(md5s), composite_checksum(shas) if shas else None, total
+                full.update(chunk)
+    sha = base64.b64encode(full.digest()).decode() if settings.checksum == "sha256" else None
+    return multipart_etag(md5s), sha, total
 
 
 def _verdict(etag: str, md5_hex: str, echoed: str | None, checksum: str, *, kms: bool) -> tuple[bool, str | None]:
@@ -879,6 +888,24 @@ def _wait_all(futures: Sequence[Future[Any]]) -> None:
     for fut in futures:
         with contextlib.suppress(BaseException):  # the caller aborts the whole upload anyway
             fut.result()
+
+
+_MMAP_SET = False
+
+
+def _mmap_big_buffers() -> None:
+    """mallopt(M_MMAP_THRESHOLD, 1 MiB) on glibc (fixes the threshold glibc otherwise raises after frees)."""
+    global _MMAP_SET
+    if _MMAP_SET:
+        return
+    _MMAP_SET = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1024 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
 
 
 def _ca_bundle() -> str | None:

@@ -2,38 +2,15 @@ from __future__ import annotations
 
 import sys
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from engine_support import make_app_db, make_bucket, make_store, make_tree, make_uploader
+from engine_support import Setup, make_app_db, make_bucket, make_tree
 
-from migrate.journal import Journal
 from toolkit.emulator import Emulator
-
-
-@dataclass
-class Setup:
-    source: Path
-    db: Path
-    journal_url: str
-    bucket: str
-    endpoint: str
-    relpaths: list[str]
-    job: str
-
-    def journal(self, **kwargs: Any) -> Journal:
-        return Journal.open(self.journal_url, self.job, **kwargs)
-
-    def store(self) -> Any:
-        return make_store(self.db)
-
-    def uploader(self, concurrency: int = 8) -> Any:
-        return make_uploader(bucket=self.bucket, endpoint=self.endpoint, concurrency=concurrency)
 
 
 @pytest.fixture

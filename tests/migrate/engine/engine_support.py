@@ -19,6 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -423,3 +424,25 @@ def assert_migrated(
             assert obj.size == len(data) and obj.md5 == hashlib.md5(data).hexdigest() == obj.etag
     finally:
         journal.close()
+
+
+@dataclass
+class Setup:
+    source: Path
+    db: Path
+    journal_url: str
+    bucket: str
+    endpoint: str
+    relpaths: list[str]
+    job: str
+
+    def journal(self, **kwargs: Any) -> Any:
+        from migrate.journal import Journal
+
+        return Journal.open(self.journal_url, self.job, **kwargs)
+
+    def store(self) -> Any:
+        return make_store(self.db)
+
+    def uploader(self, concurrency: int = 8) -> Any:
+        return make_uploader(bucket=self.bucket, endpoint=self.endpoint, concurrency=concurrency)

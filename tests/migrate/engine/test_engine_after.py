@@ -7,8 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Setup
-from engine_support import TABLE, app_rows, build_work, object_versions, s3_client
+from engine_support import TABLE, Setup, app_rows, build_work, object_versions, s3_client
 
 from migrate.engine import CleanupRefused, EngineSettings, cleanup, rollback, run, verify
 

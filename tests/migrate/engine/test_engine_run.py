@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Setup
 from engine_support import (
     TABLE,
     CountingUploader,
+    Setup,
     app_rows,
     assert_migrated,
     build_work,
@@ -283,4 +283,19 @@ def test_file_changed_while_read_is_uploaded_again_or_fails_when_it_keeps_changi
     # it stops changing: the next run uploads it
     report = _run(setup)
     assert report.exit_code == 0 and report.uploaded == 1
+    _assert_done(setup)
+
+
+def test_new_row_for_a_migrated_file_is_applied_without_uploading_again(setup: Setup) -> None:
+    assert _run(setup).exit_code == 0
+    conn = sqlite3.connect(setup.db)
+    new_id = conn.execute(f"INSERT INTO {TABLE} (path) VALUES (?)", (setup.relpaths[5],)).lastrowid
+    conn.commit()
+    conn.close()
+    counting = CountingUploader(setup.uploader())
+    report = _run(setup, uploader=counting)
+    assert report.exit_code == 0 and counting.started == {}
+    assert report.rows_updated == 1 and report.reused == 1
+    row = next(r for r in app_rows(setup.db) if r["id"] == new_id)
+    assert row["s3_key"] == f"files/{setup.relpaths[5]}" and row["storage"] == "s3"
     _assert_done(setup)
