@@ -129,13 +129,15 @@ def test_sigkill_at_chosen_points_then_resume(tmp_path: Path, moto: Emulator) ->
 @pytest.mark.slow
 def test_sigkill_at_random_points_then_resume(tmp_path: Path, moto: Emulator) -> None:
     rng = random.Random(20261122)
-    cfg = _make(tmp_path, moto, count=300)
+    # 600 files through 2 connections take seconds, so kills within 0.8 s of the first upload land
+    # mid-run whatever the uploader's speed (a faster uploader once finished 300 files before them).
+    cfg = _make(tmp_path, moto, count=600)
     snapshots: dict[int, set[str]] = {}
     killed = 0
     log = Path(cfg["upload_log"])
     for round_no in range(6):
         snapshots[round_no] = _verified_keys(cfg["journal_url"], cfg["job"])
-        proc = _start({**cfg, "round": round_no, "kill": None})
+        proc = _start({**cfg, "round": round_no, "kill": None, "concurrency": 2})
         # wait for this round's first upload (imports take ~0.7 s), then kill at a random moment
         deadline = time.monotonic() + 30
         while proc.poll() is None and time.monotonic() < deadline:
