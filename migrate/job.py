@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
+from migrate.journal import default_journal_url
 from toolkit.config import Environment, yamlsource
 from toolkit.config.diagnostics import did_you_mean, problems_from
 from toolkit.config.yamlsource import KeyPath
@@ -182,7 +183,10 @@ def _resolve(name: str, spec: Job, *, file: Path, config_path: Path, env: Enviro
         database = database.model_copy(update={"url": f"sqlite:///{file.resolve().parent / database.url[10:]}"})
     spec = spec.model_copy(update={"database": database})
     table = database.table
-    journal_url = spec.journal.url or _default_journal(spec, config_path=config_path, name=name)
+    database_url = database.url if isinstance(database, SqlDatabase) else None
+    journal_url = spec.journal.url or default_journal_url(
+        config_dir=config_path.resolve().parent, job=name, database_url=database_url
+    )
     return LoadedJob(
         name=name,
         spec=spec,
@@ -195,12 +199,3 @@ def _resolve(name: str, spec: Job, *, file: Path, config_path: Path, env: Enviro
         table=table,
         journal_url=journal_url,
     )
-
-
-def _default_journal(spec: Job, *, config_path: Path, name: str) -> str:
-    """Inside the target PostgreSQL database when that is the database; else SQLite beside the config."""
-    database = spec.database
-    if isinstance(database, SqlDatabase) and database.url.startswith(("postgresql", "postgres")):
-        return database.url
-    folder = config_path.resolve().parent / ".cargohold" / "migrations"
-    return f"sqlite:///{folder / name}.sqlite"
