@@ -22,10 +22,10 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -35,6 +35,7 @@ from migrate.types import RowId, RowOutcome, UploadItem, UploadResult
 from migrate.work import PlannedObject
 from toolkit.errors import CargoholdError
 
+T = TypeVar("T")
 PREFIX = "cargohold_migration_"
 OBJECT_STATES = ("pending", "uploaded", "done", "failed", "rolled_back")
 ROW_STATES = ("pending", "updated", "conflict", "missing", "rolled_back")
@@ -735,54 +736,41 @@ class Journal:
 
     def iter_objects(self, *, states: Sequence[str] | None = None, page: int = 1000) -> Iterator[JournalObject]:
         """Objects in key order, paginated (keyset), so memory stays flat."""
-        o = objects_table
-        after: str | None = None
-        while True:
-            query = sa.select(o).where(o.c.job == self.job).order_by(o.c.key).limit(page)
-            if states is not None:
-                query = query.where(o.c.state.in_(list(states)))
-            if after is not None:
-                query = query.where(o.c.key > after)
-            with self._lock, self._read() as conn:
-                found = [_object_from_row(row) for row in conn.execute(query)]
-            yield from found
-            if len(found) < page:
-                return
-            after = found[-1].key
+        return self._paginate(objects_table, "key", _object_from_row, states=states, page=page)
 
     def iter_rows(self, *, states: Sequence[str] | None = None, page: int = 1000) -> Iterator[JournalRow]:
-        r = rows_table
-        after: str | None = None
-        while True:
-            query = sa.select(r).where(r.c.job == self.job).order_by(r.c.row_id).limit(page)
-            if states is not None:
-                query = query.where(r.c.state.in_(list(states)))
-            if after is not None:
-                query = query.where(r.c.row_id > after)
-            with self._lock, self._read() as conn:
-                found = [_row_from_row(row) for row in conn.execute(query)]
-            yield from found
-            if len(found) < page:
-                return
-            after = found[-1].row_id
+        return self._paginate(rows_table, "row_id", _row_from_row, states=states, page=page)
 
     def iter_files(self, *, states: Sequence[str] | None = None, page: int = 1000) -> Iterator[JournalFile]:
-        f = files_table
+        def convert(row: Any) -> JournalFile:
+            return JournalFile(relpath=row.relpath, path=row.path, state=row.state)
+
+        return self._paginate(files_table, "relpath", convert, states=states, page=page)
+
+    def _paginate(
+        self,
+        table: sa.Table,
+        key: str,
+        convert: Callable[[Any], T],
+        *,
+        states: Sequence[str] | None,
+        page: int,
+    ) -> Iterator[T]:
+        """This job's entries of `table` in `key` order, one page at a time (keyset pagination)."""
+        column = table.c[key]
         after: str | None = None
         while True:
-            query = sa.select(f).where(f.c.job == self.job).order_by(f.c.relpath).limit(page)
+            query = sa.select(table).where(table.c.job == self.job).order_by(column).limit(page)
             if states is not None:
-                query = query.where(f.c.state.in_(list(states)))
+                query = query.where(table.c.state.in_(list(states)))
             if after is not None:
-                query = query.where(f.c.relpath > after)
+                query = query.where(column > after)
             with self._lock, self._read() as conn:
-                found = [
-                    JournalFile(relpath=row.relpath, path=row.path, state=row.state) for row in conn.execute(query)
-                ]
-            yield from found
-            if len(found) < page:
+                rows = list(conn.execute(query))
+            yield from (convert(row) for row in rows)
+            if len(rows) < page:
                 return
-            after = found[-1].relpath
+            after = getattr(rows[-1], key)
 
     def objects_of_file(self, relpath: str) -> list[JournalObject]:
         o = objects_table
