@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
-from migrate.journal import default_journal_url
 from toolkit.config import Environment, yamlsource
 from toolkit.config.diagnostics import did_you_mean, problems_from
 from toolkit.config.yamlsource import KeyPath
@@ -183,6 +182,8 @@ def _resolve(name: str, spec: Job, *, file: Path, config_path: Path, env: Enviro
         database = database.model_copy(update={"url": f"sqlite:///{file.resolve().parent / database.url[10:]}"})
     spec = spec.model_copy(update={"database": database})
     table = database.table
+    from migrate.journal import default_journal_url  # here: SQLAlchemy is not for every CLI start
+
     database_url = database.url if isinstance(database, SqlDatabase) else None
     journal_url = spec.journal.url or default_journal_url(
         config_dir=config_path.resolve().parent, job=name, database_url=database_url
