@@ -103,7 +103,7 @@ def plan(job: LoadedJob, store: RowStore, report: PlanReport) -> Iterator[Planne
     owner_of_key: dict[str, str] = {}  # key -> relpath: a second file wanting the same key is a collision
     for local in scan(
         job.source_dir,
-        include=target_include(job),
+        include=job.spec.source.include,
         exclude=job.spec.source.exclude,
         follow_symlinks=job.spec.source.follow_symlinks,
         stats=report.scan_stats,
@@ -138,10 +138,6 @@ def plan(job: LoadedJob, store: RowStore, report: PlanReport) -> Iterator[Planne
     for relpath, rows in by_path.items():
         for row in rows:
             report.note("missing_files", {"row": row.id, "path": row.path, "resolved": relpath})
-
-
-def target_include(job: LoadedJob) -> list[str]:
-    return list(job.spec.source.include)
 
 
 def _rows_by_path(job: LoadedJob, store: RowStore, columns: Columns, report: PlanReport) -> dict[str, list[Row]]:

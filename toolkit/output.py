@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -16,11 +15,3 @@ def emit(result: Any, *, fmt: str, text: str | None = None) -> None:
         click.echo(json.dumps(result, indent=2, default=str))
     elif text is not None:
         click.echo(text)
-
-
-def log(message: str) -> None:
-    click.echo(message, err=True)
-
-
-def is_terminal() -> bool:
-    return sys.stderr.isatty()
