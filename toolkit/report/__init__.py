@@ -1,0 +1,42 @@
+"""Render a `Report` in every output format; write it to stdout or a file.
+
+Each format lives in its own module with one `render(report) -> str` function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+from toolkit.errors import CargoholdError
+from toolkit.findings import Report
+
+REPORT_FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt not in REPORT_FORMATS:
+        raise CargoholdError(f"unknown report format {fmt!r}", hint=f"use one of {', '.join(REPORT_FORMATS)}")
+    module = importlib.import_module(f"toolkit.report.{fmt}_format")
+    text: str = module.render(report)
+    return text
+
+
+def publish(report: Report, *, fmt: str, output: Path | None) -> None:
+    """Write the rendered report to `output` (atomically) or to stdout."""
+    text = render(report, fmt)
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    tmp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)  # atomic: a reader never sees half a report
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CargoholdError(
+            f"cannot write the report to {output}: {exc.strerror}", hint="pass --output in an existing, writable folder"
+        ) from None
