@@ -7,7 +7,7 @@ gets throwaway credentials when none are configured, so the demo needs no AWS ac
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -17,7 +17,7 @@ from toolkit.config.model import Environment
 from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from toolkit.errors import AwsError
 
-_RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
+RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -36,7 +36,23 @@ def session(env: Environment, *, region: str | None = None) -> boto3.Session:
 
 def client(env: Environment, service: str, *, region: str | None = None) -> Any:
     boto_session: Any = session(env, region=region)  # Any: the stubs type clients per literal service name
-    return boto_session.client(service, endpoint_url=env.endpoint, config=_RETRIES)
+    made = boto_session.client(service, endpoint_url=env.endpoint, config=RETRIES)
+    adapt_to_emulator(made, env)
+    return made
+
+
+def adapt_to_emulator(made: Any, env: Environment) -> None:
+    if made.meta.service_model.service_name == "s3control" and is_emulator(env.endpoint):
+        made.meta.events.register("before-sign.s3-control", unprefix_account_host)
+
+
+def unprefix_account_host(request: Any, **_: Any) -> None:
+    # s3control puts the account id in the host name ("123456789012.127.0.0.1"), which a loopback
+    # emulator cannot serve; send it to the endpoint itself.
+    parts = urlsplit(request.url)
+    host = parts.netloc.split(".", 1)
+    if len(host) == 2 and host[0].isdigit() and len(host[0]) == 12:
+        request.url = urlunsplit(parts._replace(netloc=host[1]))
 
 
 def terraform_env(env: Environment) -> dict[str, str]:

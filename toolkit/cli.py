@@ -39,11 +39,11 @@ def _fail(exc: CargoholdError, fmt: str) -> None:
     raise click.exceptions.Exit(exc.exit_code)
 
 
-def output_options(func: F) -> F:
+def output_options(func: F, *, formats: tuple[str, ...] = FORMATS) -> F:
     """--format on every command, and one clean error instead of a traceback."""
 
     @click.option(
-        "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+        "--format", "fmt", type=click.Choice(formats), default="text", show_default=True, help="Output format."
     )
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -55,9 +55,9 @@ def output_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def command_options(func: F) -> F:
+def command_options(func: F, *, formats: tuple[str, ...] = FORMATS) -> F:
     """--config and --format."""
-    with_output = output_options(func)
+    with_output = output_options(func, formats=formats)
     return click.option(
         "--config",
         "-c",
@@ -330,13 +330,22 @@ def demo(config_path: Path | None, fmt: str) -> None:
     emit(result, fmt=fmt, text=None)
 
 
-def _register_migrate() -> None:
-    from toolkit.migrate_cli import register
+def _register_subcommands() -> None:
+    from toolkit.audit.cli import register as register_audit
+    from toolkit.cost.cli import register as register_cost
+    from toolkit.health.cli import register as register_health
+    from toolkit.migrate_cli import register as register_migrate
+    from toolkit.report import REPORT_FORMATS
 
-    register(main, command_options)
+    register_migrate(main, command_options)
+    # audit, health and cost write reports: --format also offers sarif, junit, markdown and html.
+    report_command_options = functools.partial(command_options, formats=REPORT_FORMATS)
+    register_audit(main, report_command_options)
+    register_health(main, report_command_options)
+    register_cost(main, report_command_options)
 
 
-_register_migrate()
+_register_subcommands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

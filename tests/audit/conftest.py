@@ -1,0 +1,72 @@
+"""An emulated account per test: one moto server for the module, reset before each test.
+
+The audit reads the whole account (every bucket, table and IAM principal), so tests cannot share
+state the way the other AWS tests do with unique names.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from toolkit.config import load_project
+from toolkit.config.model import Environment, Project
+from toolkit.emulator import Emulator, moto_server
+
+HARDENED = """\
+version: 1
+project: hard
+environments:
+  test: {region: us-east-1, account: "123456789012", endpoint: ENDPOINT}
+buckets:
+  docs:
+    versioning: true
+    cors:
+      - {allowed_origins: ["https://app.example.com"], allowed_methods: [GET, PUT]}
+    lifecycle:
+      - {id: tidy, noncurrent_expiration_days: 90, abort_incomplete_multipart_days: 7}
+    access_logging: {target_bucket: logs, target_prefix: docs/}
+  logs:
+    lifecycle:
+      - {id: expire, expiration_days: 365, noncurrent_expiration_days: 30, abort_incomplete_multipart_days: 1}
+tables:
+  users:
+    hash_key: {name: userId}
+    ttl_attribute: expiresAt
+principals:
+  app:
+    kind: user
+    grants:
+      - {bucket: docs, actions: [read, write, list]}
+      - {table: users, actions: [read, write]}
+  worker:
+    kind: role
+    assume_role_services: [ecs-tasks.amazonaws.com]
+    grants:
+      - {bucket: docs, prefix: uploads/, actions: [write]}
+"""
+
+
+@pytest.fixture(scope="module")
+def account_server() -> Iterator[Emulator]:
+    with moto_server(extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def account(account_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """A fresh, empty emulated account."""
+    request = urllib.request.Request(f"{account_server.endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=30).close()
+    for name, value in account_server.client_env().items():
+        monkeypatch.setenv(name, value)
+    return account_server
+
+
+def load(path: Path, endpoint: str, text: str = HARDENED) -> tuple[Project, Environment]:
+    path.write_text(text.replace("ENDPOINT", endpoint), encoding="utf-8")
+    project = load_project(path)
+    return project, project.environment("test")

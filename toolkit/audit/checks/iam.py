@@ -1,0 +1,275 @@
+"""IAM checks over `PrincipalInfo`: what its policies allow, and the state of a user's credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from toolkit.audit import policy
+from toolkit.audit.fetch import CannotRead
+from toolkit.audit.inventory import Policy, PrincipalInfo, parse_report_time
+from toolkit.audit.rules import RuleSet, Verdict, bad, ok
+from toolkit.config.schema import PrincipalSpec
+from toolkit.findings import define
+
+PRINCIPAL: RuleSet[PrincipalInfo, PrincipalSpec] = RuleSet()
+
+KEY_MAX_AGE = timedelta(days=90)
+KEY_MAX_IDLE = timedelta(days=90)
+_READ_POLICIES = ["iam:GetAccountAuthorizationDetails"]
+_READ_CREDENTIALS = ["iam:GenerateCredentialReport", "iam:GetCredentialReport"]
+_GRANTS_FIX = (
+    "principals:\n  PRINCIPAL:\n    grants:\n      - bucket: BUCKET\n        prefix: uploads/\n"
+    "        actions: [read, write, list]   # explicit actions on named resources only"
+)
+
+
+def _customer(p: PrincipalInfo) -> list[Policy]:
+    """Policies with a document to read (inline and customer managed)."""
+    return [x for x in p.policies if x.document is not None]
+
+
+def _names(found: list[tuple[Policy, list[str]]]) -> str:
+    return "; ".join(f"{pol.name}: {', '.join(sorted(set(items)))}" for pol, items in found)
+
+
+WILDCARD_ACTION = define(
+    id="iam.wildcard-action",
+    title='No policy allows wildcard actions ("*", or a whole service such as s3:*)',
+    category="security",
+    service="iam",
+    severity="high",
+    permissions=_READ_POLICIES,
+    remediation="Replace wildcard actions with the explicit actions the application uses; cargohold grants "
+    "translate read/write/list into exact S3 and DynamoDB actions.",
+    config_fix=_GRANTS_FIX,
+    security_hub=["IAM.21"],
+    checkov=["CKV_AWS_63", "CKV_AWS_290"],
+)
+
+
+@PRINCIPAL(WILDCARD_ACTION)
+def wildcard_action(p: PrincipalInfo, _: PrincipalSpec | None) -> Verdict:
+    found = [(pol, acts) for pol in _customer(p) if (acts := policy.wildcard_actions(pol.document))]
+    if found:
+        return bad(f"wildcard actions allowed: {_names(found)}", details={"policies": [pol.name for pol, _ in found]})
+    return ok("no wildcard actions")
+
+
+WILDCARD_RESOURCE = define(
+    id="iam.wildcard-resource",
+    title='No policy grants resource-scoped actions on Resource "*"',
+    category="security",
+    service="iam",
+    severity="medium",
+    permissions=_READ_POLICIES,
+    remediation="Name the buckets (arn:aws:s3:::NAME and arn:aws:s3:::NAME/prefix/*) and tables the principal "
+    "needs instead of '*'.",
+    config_fix=_GRANTS_FIX,
+    security_hub=[],
+    checkov=["CKV_AWS_289", "CKV_AWS_355"],
+)
+
+
+@PRINCIPAL(WILDCARD_RESOURCE)
+def wildcard_resource(p: PrincipalInfo, _: PrincipalSpec | None) -> Verdict:
+    found = [(pol, acts) for pol in _customer(p) if (acts := policy.wildcard_resources(pol.document))]
+    if found:
+        return bad(f"actions allowed on every resource: {_names(found)}")
+    return ok("every grant names its resources")
+
+
+ADMIN = define(
+    id="iam.admin-policy",
+    title='No administrator access (AdministratorAccess, or "*" on "*")',
+    category="security",
+    service="iam",
+    severity="critical",
+    permissions=_READ_POLICIES,
+    remediation="Detach AdministratorAccess and any policy allowing Action '*' on Resource '*' from "
+    "application principals; people get admin through SSO permission sets, not long-lived IAM users.",
+    config_fix=_GRANTS_FIX,
+    security_hub=["IAM.1"],
+    checkov=["CKV_AWS_62", "CKV_AWS_1"],
+)
+
+
+@PRINCIPAL(ADMIN)
+def admin_policy(p: PrincipalInfo, _: PrincipalSpec | None) -> Verdict:
+    admin = [
+        pol.name
+        for pol in p.policies
+        if (pol.aws_managed and pol.name in ("AdministratorAccess",)) or policy.is_admin(pol.document)
+    ]
+    if admin:
+        return bad(f"administrator access through {', '.join(admin)}")
+    return ok("no administrator access")
+
+
+FULL_ACCESS = define(
+    id="iam.full-access-managed-policy",
+    title="No AWS managed *FullAccess policies (AmazonS3FullAccess, AmazonDynamoDBFullAccess...)",
+    category="security",
+    service="iam",
+    severity="high",
+    permissions=_READ_POLICIES,
+    remediation="Detach the *FullAccess managed policy: it allows every action on every bucket or table in "
+    "the account. Grant the application's actions on its own resources instead.",
+    config_fix=_GRANTS_FIX,
+    security_hub=[],
+    checkov=[],
+)
+
+
+@PRINCIPAL(FULL_ACCESS)
+def full_access_managed_policy(p: PrincipalInfo, _: PrincipalSpec | None) -> Verdict:
+    full = [pol.name for pol in p.policies if pol.aws_managed and pol.name.endswith("FullAccess")]
+    if full:
+        return bad(f"attached: {', '.join(full)}")
+    return ok("no *FullAccess managed policy")
+
+
+DIRECT = define(
+    id="iam.policy-attached-to-user",
+    title="Users get permissions through groups, not policies attached to the user",
+    category="security",
+    service="iam",
+    severity="low",
+    permissions=_READ_POLICIES,
+    remediation="Move the user's policies to a group and add the user to it (cargohold does this for every "
+    "`kind: user` principal).",
+    config_fix="principals:\n  PRINCIPAL:\n    kind: user   # cargohold attaches the policy to a group of one",
+    security_hub=["IAM.2"],
+    checkov=["CKV_AWS_40"],
+)
+
+
+@PRINCIPAL(DIRECT)
+def policy_attached_to_user(p: PrincipalInfo, _: PrincipalSpec | None) -> Verdict | None:
+    if p.kind != "user":
+        return None
+    if p.direct_policies:
+        return bad(f"policies attached directly: {', '.join(x.name for x in p.direct_policies)}")
+    return ok("no policies attached directly")
+
+
+def _credentials(p: PrincipalInfo) -> dict[str, str]:
+    if "error" in p.credentials:
+        raise CannotRead(f"the IAM credential report could not be read: {p.credentials['error']}")
+    return p.credentials
+
+
+def _active_keys(p: PrincipalInfo) -> list[int]:
+    row = _credentials(p)
+    return [n for n in (1, 2) if row.get(f"access_key_{n}_active") == "true"]
+
+
+def _now(p: PrincipalInfo) -> datetime:
+    return p.observed_at or datetime.now(timezone.utc)
+
+
+KEY_AGE = define(
+    id="iam.access-key-age",
+    title="Active access keys are younger than 90 days",
+    category="security",
+    service="iam",
+    severity="medium",
+    permissions=_READ_CREDENTIALS,
+    remediation="Rotate the key: create a new one, deploy it, then deactivate and delete the old one "
+    "(`cargohold credentials rotate` does all three and proves the new key works first).",
+    config_fix="# keys are issued out of band; rotate with: cargohold credentials rotate --env ENV --principal NAME",
+    security_hub=["IAM.3"],
+    checkov=[],
+)
+
+
+@PRINCIPAL(KEY_AGE)
+def access_key_age(p: PrincipalInfo, _: PrincipalSpec | None) -> Verdict | None:
+    if p.kind != "user" or not _active_keys(p):
+        return None
+    row, now = _credentials(p), _now(p)
+    old = []
+    for n in _active_keys(p):
+        rotated = parse_report_time(row.get(f"access_key_{n}_last_rotated"))
+        if rotated and now - rotated > KEY_MAX_AGE:
+            old.append(f"key {n} is {(now - rotated).days} days old")
+    if old:
+        return bad("; ".join(old))
+    return ok("active keys are younger than 90 days")
+
+
+KEY_UNUSED = define(
+    id="iam.access-key-unused",
+    title="No active access key has gone unused for 90 days",
+    category="security",
+    service="iam",
+    severity="medium",
+    permissions=_READ_CREDENTIALS,
+    remediation="Deactivate, then delete, keys nobody uses (`cargohold credentials revoke`).",
+    config_fix="# revoke with: cargohold credentials revoke --env ENV --principal NAME",
+    security_hub=["IAM.8"],
+    checkov=[],
+)
+
+
+@PRINCIPAL(KEY_UNUSED)
+def access_key_unused(p: PrincipalInfo, _: PrincipalSpec | None) -> Verdict | None:
+    if p.kind != "user" or not _active_keys(p):
+        return None
+    row, now = _credentials(p), _now(p)
+    idle = []
+    for n in _active_keys(p):
+        used = parse_report_time(row.get(f"access_key_{n}_last_used_date"))
+        since = used or parse_report_time(row.get(f"access_key_{n}_last_rotated"))
+        if since and now - since > KEY_MAX_IDLE:
+            idle.append(f"key {n} unused for {(now - since).days} days" + ("" if used else " (never used)"))
+    if idle:
+        return bad("; ".join(idle))
+    return ok("active keys were used within 90 days")
+
+
+TWO_KEYS = define(
+    id="iam.two-active-keys",
+    title="A user has at most one active access key",
+    category="security",
+    service="iam",
+    severity="low",
+    permissions=_READ_CREDENTIALS,
+    remediation="Two active keys are only needed during a rotation: deactivate the one no longer deployed.",
+    config_fix="# finish the rotation: cargohold credentials rotate --env ENV --principal NAME",
+    security_hub=[],
+    checkov=[],
+)
+
+
+@PRINCIPAL(TWO_KEYS)
+def two_active_keys(p: PrincipalInfo, _: PrincipalSpec | None) -> Verdict | None:
+    if p.kind != "user":
+        return None
+    if len(_active_keys(p)) > 1:
+        return bad("two active access keys")
+    return ok(f"{len(_active_keys(p))} active access key(s)")
+
+
+MFA = define(
+    id="iam.console-without-mfa",
+    title="Users with a console password have MFA",
+    category="security",
+    service="iam",
+    severity="high",
+    permissions=_READ_CREDENTIALS,
+    remediation="Enable MFA for the user, or remove the console password from application users: an "
+    "application needs an access key or a role, never a console login.",
+    config_fix="# console access is not managed by cargohold; remove the login profile of application users",
+    security_hub=["IAM.5"],
+    checkov=[],
+)
+
+
+@PRINCIPAL(MFA)
+def console_without_mfa(p: PrincipalInfo, _: PrincipalSpec | None) -> Verdict | None:
+    if p.kind != "user":
+        return None
+    row = _credentials(p)
+    if row.get("password_enabled") == "true" and row.get("mfa_active") != "true":
+        return bad("console password without MFA")
+    return ok("no console password without MFA")

@@ -1,0 +1,278 @@
+"""Drift: every resource config.yaml declares, compared attribute by attribute with the live one.
+
+Both sides are put in the terms of `toolkit.config.desired` (the same model the offline Terraform
+evaluation is tested against), so "expected" is exactly what `cargohold apply` would make.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from toolkit.audit import policy
+from toolkit.audit.fetch import CannotRead
+from toolkit.audit.inventory import BucketInfo, Inventory, PrincipalInfo, TableInfo
+from toolkit.config import names
+from toolkit.config.desired import bucket_state, principal_state, table_state
+from toolkit.config.model import Bucket, Environment, Principal, Project, Table
+from toolkit.findings import Finding, define, errored, failed, passed
+
+_SEE = "Run `cargohold plan --env ENV` to see the change Terraform would make, then `cargohold apply`."
+
+MISSING = define(
+    id="drift.missing",
+    title="A resource config.yaml declares exists in the account",
+    category="drift",
+    service="account",
+    severity="high",
+    permissions=["s3:ListAllMyBuckets", "dynamodb:ListTables", "iam:GetAccountAuthorizationDetails"],
+    remediation="Create it with `cargohold plan` and `cargohold apply`, or, if it was renamed or deleted on "
+    "purpose, remove it from config.yaml.",
+    config_fix="# remove the resource from config.yaml, or set `name:` to the name it really has",
+    security_hub=[],
+    checkov=[],
+)
+CHANGED = define(
+    id="drift.changed",
+    title="A declared resource's live settings match config.yaml",
+    category="drift",
+    service="account",
+    severity="medium",
+    permissions=[
+        "s3:GetBucketVersioning",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketOwnershipControls",
+        "s3:GetBucketPolicy",
+        "s3:GetLifecycleConfiguration",
+        "s3:GetBucketCORS",
+        "s3:GetBucketLogging",
+        "s3:GetReplicationConfiguration",
+        "dynamodb:DescribeTable",
+        "dynamodb:DescribeContinuousBackups",
+        "dynamodb:DescribeTimeToLive",
+        "iam:GetAccountAuthorizationDetails",
+    ],
+    remediation="Someone changed the resource outside Terraform. " + _SEE + " Or, if the change is wanted, "
+    "write it into config.yaml.",
+    config_fix="# write the live value into config.yaml if the change is intended; the finding lists each attribute",
+    security_hub=[],
+    checkov=[],
+)
+UNMANAGED = define(
+    id="drift.unmanaged",
+    title="No resource named like the project's is missing from config.yaml",
+    category="drift",
+    service="account",
+    severity="low",
+    permissions=["s3:ListAllMyBuckets", "dynamodb:ListTables", "iam:GetAccountAuthorizationDetails"],
+    remediation="Declare it in config.yaml (then `terraform import` it; `cargohold discover` writes both), or "
+    "delete it if it is left over.",
+    config_fix="buckets:\n  NEW-KEY:\n    name: THE-LIVE-NAME   # adopt it under its existing name",
+    security_hub=[],
+    checkov=[],
+)
+
+
+def drift_findings(project: Project, env: Environment, inventory: Inventory) -> list[Finding]:
+    return list(_declared(env, inventory)) + list(_unmanaged(project, env, inventory))
+
+
+def _declared(env: Environment, inv: Inventory) -> Iterator[Finding]:
+    kinds: list[tuple[str, Any, Any, Any, Any]] = [
+        ("bucket", env.buckets, inv.buckets, lambda x: inv.bucket(x.name), _bucket_pair),
+        ("table", env.tables, inv.tables, lambda x: inv.table(x.name), _table_pair),
+        ("principal", env.principals, inv.principals, lambda x: inv.principal(x.spec.kind, x.name), _principal_pair),
+    ]
+    for kind, declared, listing, find, pair in kinds:
+        for key, item in declared.items():
+            resource = getattr(item, "arn", item.name)
+            if not listing.ok:
+                yield errored(MISSING, resource, f"{kind} {key}: cannot list {kind}s: {listing.error}")
+                continue
+            live = find(item)
+            if live is None:
+                yield failed(MISSING, resource, f"{kind} {key} ({item.name}) is declared but does not exist")
+                continue
+            yield passed(MISSING, resource, f"{kind} {key} exists")
+            try:
+                want, have = pair(item, live)
+            except CannotRead as exc:
+                yield errored(CHANGED, resource, f"{kind} {key}: cannot read its settings: {exc}")
+                continue
+            changed = [attr for attr in want if _norm(want[attr]) != _norm(have.get(attr))]
+            if changed:
+                yield failed(
+                    CHANGED,
+                    resource,
+                    f"{kind} {key}: {', '.join(changed)} differ from config.yaml",
+                    expected={a: want[a] for a in changed},
+                    actual={a: have.get(a) for a in changed},
+                )
+            else:
+                yield passed(CHANGED, resource, f"{kind} {key} matches config.yaml")
+
+
+def _bucket_pair(bucket: Bucket, live: BucketInfo) -> tuple[dict[str, Any], dict[str, Any]]:
+    want = bucket_state(bucket)
+    want.pop("name")
+    want.pop("object_lock")  # not read by the audit
+    want["lifecycle"] = sorted(want["lifecycle"], key=lambda r: str(r["id"]))
+    want["min_tls_version"] = f"{float(want['min_tls_version']):.1f}"
+    return want, _bucket_live(live, want)
+
+
+def _table_pair(table: Table, live: TableInfo) -> tuple[dict[str, Any], dict[str, Any]]:
+    want = table_state(table)
+    want.pop("name")
+    return want, _table_live(live, want)
+
+
+def _principal_pair(principal: Principal, live: PrincipalInfo) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = principal_state(principal)
+    want = {"kind": state["kind"], "policy": _canonical_policy(state["policy"]), "other_policies": []}
+    return want, _principal_live(live, principal.name)
+
+
+def _norm(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _bucket_live(b: BucketInfo, want: dict[str, Any]) -> dict[str, Any]:
+    document = b.policy.get()
+    encryption = b.encryption.get() or {}
+    algorithm = encryption.get("algorithm")
+    return {
+        "versioning": "Enabled" if b.versioning.get() == "Enabled" else None,
+        "encryption": {
+            "algorithm": algorithm,
+            # Only compared where config names them: AWS reports the key it resolved.
+            "kms_key_arn": encryption.get("kms_key_arn") if want["encryption"]["kms_key_arn"] else None,
+            "bucket_key": encryption.get("bucket_key") if algorithm == "aws:kms" else None,
+        },
+        "ownership": b.ownership.get(),
+        "public_access_block": {
+            flag: bool((b.public_access_block.get() or {}).get(flag)) for flag in want["public_access_block"]
+        },
+        "public_read_prefix": _public_prefix(document, b.name),
+        "tls_only": policy.denies_insecure_transport(document),
+        "min_tls_version": _tls_text(policy.minimum_tls(document)),
+        "lifecycle": sorted((_lifecycle_rule(r) for r in b.lifecycle.get()), key=lambda r: str(r["id"])),
+        "cors": [_cors_rule(r) for r in b.cors.get()],
+        "logging": bool(b.logging.get()),
+        "replication": b.replication.get() is not None,
+    }
+
+
+def _tls_text(version: float | None) -> str | None:
+    return None if version is None else f"{version:.1f}"
+
+
+def _public_prefix(document: dict[str, Any] | None, bucket: str) -> str | None:
+    """The prefix a PublicReadPrefix-style statement opens (what `public_read_prefix` renders)."""
+    head = f"arn:aws:s3:::{bucket}/"
+    for statement in policy.public_allows(document):
+        for resource in map(str, policy.as_list(statement.get("Resource"))):
+            if resource.startswith(head) and resource.endswith("*"):
+                return resource[len(head) : -1]
+    return None
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": rule.get("ID"),
+        "status": rule.get("Status"),
+        "transitions": [(t.get("Days"), t.get("StorageClass")) for t in rule.get("Transitions", [])],
+        "expiration_days": rule.get("Expiration", {}).get("Days"),
+        "noncurrent_transitions": [
+            (t.get("NoncurrentDays"), t.get("StorageClass")) for t in rule.get("NoncurrentVersionTransitions", [])
+        ],
+        "noncurrent_expiration_days": rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"),
+        "abort_incomplete_multipart_days": rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
+    }
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "AllowedOrigins": rule.get("AllowedOrigins", []),
+        "AllowedMethods": rule.get("AllowedMethods", []),
+        "AllowedHeaders": rule.get("AllowedHeaders", []),
+        "ExposeHeaders": rule.get("ExposeHeaders", []),
+        "MaxAgeSeconds": rule.get("MaxAgeSeconds"),
+    }
+
+
+def _table_live(t: TableInfo, want: dict[str, Any]) -> dict[str, Any]:
+    d = t.description.get()
+    types = {a["AttributeName"]: a["AttributeType"] for a in d.get("AttributeDefinitions", [])}
+    keys = {k["KeyType"]: k["AttributeName"] for k in d.get("KeySchema", [])}
+    sse = d.get("SSEDescription") or {}
+    stream = d.get("StreamSpecification") or {}
+    kms = sse.get("SSEType") == "KMS" and sse.get("Status") in ("ENABLED", "UPDATING")
+    return {
+        "hash_key": {"name": keys.get("HASH"), "type": types.get(keys.get("HASH", ""))},
+        "range_key": {"name": keys["RANGE"], "type": types.get(keys["RANGE"])} if "RANGE" in keys else None,
+        "billing_mode": (d.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED"),
+        "point_in_time_recovery": t.pitr.get(),
+        "ttl_attribute": t.ttl_attribute.get(),
+        "deletion_protection": bool(d.get("DeletionProtectionEnabled", False)),
+        # AWS reports KMS for both the AWS managed and a customer key; compare "KMS or not".
+        "sse": want["sse"] if kms == (want["sse"] != "aws-owned") else ("aws-owned" if not kms else "kms"),
+        "stream_view_type": stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
+        "table_class": (d.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
+        "global_indexes": sorted(ix["IndexName"] for ix in d.get("GlobalSecondaryIndexes", [])),
+        "local_indexes": sorted(ix["IndexName"] for ix in d.get("LocalSecondaryIndexes", [])),
+    }
+
+
+def _principal_live(p: PrincipalInfo, name: str) -> dict[str, Any]:
+    # cargohold attaches one customer managed policy named like the principal (to a user's group).
+    documents = [x.document for x in p.policies if x.name == name and x.document is not None]
+    return {
+        "kind": p.kind,
+        "policy": _canonical_policy(documents[0]) if documents else None,
+        "other_policies": sorted(x.name for x in p.policies if x.name != name),
+    }
+
+
+def _canonical_policy(document: dict[str, Any]) -> dict[str, Any]:
+    statements = []
+    for s in policy.statements(document):
+        c = dict(s)
+        for key in ("Action", "Resource"):
+            if key in c:
+                c[key] = sorted(map(str, policy.as_list(c[key])))
+        statements.append(c)
+    return {"Version": document.get("Version"), "Statement": statements}
+
+
+def _unmanaged(project: Project, env: Environment, inv: Inventory) -> Iterator[Finding]:
+    prefix = _name_prefix(project, env)
+    if not prefix:
+        return  # a template that starts with {name} names nothing recognisably the project's
+    declared_buckets = {b.name for b in env.buckets.values()} | {env.state.bucket}
+    declared_tables = {t.name for t in env.tables.values()} | {env.state.lock_table}
+    declared_principals = {(p.spec.kind, p.name) for p in env.principals.values()}
+    for b in inv.buckets.value or []:
+        if b.name.startswith(prefix) and b.name not in declared_buckets:
+            yield failed(UNMANAGED, b.arn, f"bucket {b.name} is named like this environment's but not declared")
+    for t in inv.tables.value or []:
+        if t.name.startswith(prefix) and t.name not in declared_tables:
+            yield failed(UNMANAGED, t.arn, f"table {t.name} is named like this environment's but not declared")
+    for p in inv.principals.value or []:
+        if p.name.startswith(prefix) and (p.kind, p.name) not in declared_principals:
+            yield failed(UNMANAGED, p.arn, f"{p.kind} {p.name} is named like this environment's but not declared")
+
+
+def _name_prefix(project: Project, env: Environment) -> str:
+    marker = "\x00"
+    rendered = names.render(
+        project.config.name_template,
+        project=project.name,
+        env=env.name,
+        name=marker,
+        account=env.account,
+        region=env.region,
+    )
+    return rendered.split(marker, 1)[0]
