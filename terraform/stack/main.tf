@@ -4,6 +4,17 @@ locals {
   bucket_arns = { for k, b in var.buckets : k => "arn:${var.partition}:s3:::${b.name}" }
   table_arns  = { for k, t in var.tables : k => "arn:${var.partition}:dynamodb:${var.region}:${var.account_id}:table/${t.name}" }
 
+  # Server access logging: the target bucket's name (a key of `buckets` resolves to that bucket's
+  # name, as the toolkit's renderer does; anything else is an existing bucket's name), null when off.
+  log_targets = { for k, b in var.buckets : k => b.access_logging == null ? null : try(var.buckets[b.access_logging.target_bucket].name, b.access_logging.target_bucket) }
+
+  # For each bucket, the buckets that log into it: its policy must grant S3's logging service
+  # (ACLs are disabled, so the log-delivery group cannot write).
+  log_delivery_sources = { for k, b in var.buckets : k => [
+    for sk, s in var.buckets : { source_bucket_arn = local.bucket_arns[sk], prefix = s.access_logging.target_prefix }
+    if local.log_targets[sk] == b.name
+  ] }
+
   # Grants resolved to the iam-principal module's shape. A key that is not defined yields
   # arn = null, which the module rejects (see also check "grant_references").
   principal_grants = { for pk, p in var.principals : pk => [for g in p.grants : {
@@ -40,7 +51,9 @@ module "buckets" {
   public_read_prefix       = each.value.public_read_prefix
   min_tls_version          = each.value.min_tls_version
   deny_unencrypted_uploads = each.value.deny_unencrypted_uploads
-  access_logging           = each.value.access_logging
+  access_logging           = each.value.access_logging == null ? null : merge(each.value.access_logging, { target_bucket = local.log_targets[each.key] })
+  log_delivery_sources     = local.log_delivery_sources[each.key]
+  account_id               = var.account_id
   replication              = each.value.replication
   object_lock              = each.value.object_lock
   intelligent_tiering      = each.value.intelligent_tiering

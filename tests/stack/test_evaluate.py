@@ -19,6 +19,7 @@ from toolkit.config import declared_resources, load_project, tfvars
 from toolkit.config.desired import desired_state
 from toolkit.config.model import Environment
 from toolkit.paths import terraform_root
+from toolkit.standin import bucket_policy_statements
 
 tfparse = pytest.importorskip("tfparse", reason="tfparse is a dev dependency: pip install -e '.[dev]'")
 
@@ -232,6 +233,75 @@ def test_stack_creates_the_models_desired_state(config: Path, env_name: str, tmp
     assert observed_buckets(found) == desired["buckets"]
     assert observed_tables(found) == desired["tables"]
     assert observed_principals(found, env.account) == desired["principals"]
+
+
+def assert_policies_and_logging_match_standin(env: Environment, tmp_path: Path) -> None:
+    found = resources(evaluate(env, tmp_path))
+    policies = of_type(found, "aws_s3_bucket_policy")
+    logging = of_type(found, "aws_s3_bucket_logging")
+    assert set(policies) == set(env.buckets)
+    for key, bucket in env.buckets.items():
+        assert json.loads(policies[key]["policy"])["Statement"] == bucket_policy_statements(bucket, env), key
+        spec = bucket.spec.access_logging
+        if spec is None:
+            assert key not in logging
+            continue
+        target = env.buckets[spec.target_bucket].name if spec.target_bucket in env.buckets else spec.target_bucket
+        assert (logging[key]["target_bucket"], logging[key]["target_prefix"]) == (target, spec.target_prefix)
+
+
+@pytest.mark.parametrize(("config", "env_name"), _cases())
+def test_bucket_policies_match_the_standin(config: Path, env_name: str, tmp_path: Path) -> None:
+    """Every bucket's policy, including the log-delivery grant a log target needs (ACLs are off)."""
+    assert_policies_and_logging_match_standin(load_project(config).environment(env_name), tmp_path)
+
+
+LOGGING_CONFIG = """
+version: 1
+project: acme-lms
+name_template: "{project}-{env}-{name}"
+environments:
+  prod:
+    region: us-east-1
+    account: "222222222222"
+    overrides:
+      buckets:
+        student-docs:
+          access_logging: {target_bucket: access-logs, target_prefix: student-docs/}
+        instructor-docs:
+          access_logging: {target_bucket: acme-lms-prod-access-logs, target_prefix: instructor-docs/}
+  shared-prefix:
+    region: eu-west-3
+    account: "333333333333"
+    overrides:
+      buckets:
+        student-docs:
+          access_logging: {target_bucket: access-logs}
+        instructor-docs:
+          access_logging: {target_bucket: access-logs}
+        access-logs:
+          access_logging: {target_bucket: some-central-log-bucket, target_prefix: lms/}
+buckets:
+  student-docs: {public_read_prefix: avatars/}
+  instructor-docs: {}
+  access-logs: {versioning: false}
+"""
+
+
+@pytest.mark.parametrize("env_name", ["prod", "shared-prefix"])
+def test_log_target_with_several_sources(env_name: str, tmp_path: Path) -> None:
+    """Two buckets log into one (by key and by full name; distinct prefixes, then a shared one),
+    and a bucket logs into a bucket outside the config (no grant anywhere)."""
+    config = tmp_path / "config.yaml"
+    config.write_text(LOGGING_CONFIG)
+    env = load_project(config).environment(env_name)
+    sources = [b.key for b in env.buckets.values() if b.spec.access_logging]
+    assert len(sources) >= 2, "the case must exercise several sources"
+    grants = [
+        s for b in env.buckets.values() for s in bucket_policy_statements(b, env) if s["Sid"] == "AllowServerAccessLogs"
+    ]
+    assert len(grants) == 1 and len(grants[0]["Condition"]["ArnLike"]["aws:SourceArn"]) == 2
+    assert_policies_and_logging_match_standin(env, tmp_path / "eval")
 
 
 def test_emulator_environment_gets_endpoint_overrides(tmp_path: Path) -> None:

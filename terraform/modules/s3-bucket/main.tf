@@ -7,6 +7,14 @@ locals {
   versioning_on  = var.versioning || var.object_lock != null
   public_enabled = var.public_read_prefix != null
 
+  # Server access logs from other buckets into this one (see var.log_delivery_sources).
+  log_delivery_on        = length(var.log_delivery_sources) > 0
+  log_delivery_resources = sort(distinct([for s in var.log_delivery_sources : "${local.bucket_arn}/${s.prefix}*"]))
+  log_delivery_arns      = sort(distinct([for s in var.log_delivery_sources : s.source_bucket_arn]))
+  # A plain string for one prefix (moto only recognises the grant in that form), else the list;
+  # the jsonencode/jsondecode pair lets one expression be either type.
+  log_delivery_resource = jsondecode(length(local.log_delivery_resources) == 1 ? jsonencode(local.log_delivery_resources[0]) : jsonencode(local.log_delivery_resources))
+
   policy_statements = concat(
     [
       {
@@ -50,6 +58,22 @@ locals {
         Principal = "*"
         Action    = "s3:GetObject"
         Resource  = ["${local.bucket_arn}/${var.public_read_prefix}*"]
+      },
+    ] : [],
+    # ACLs are disabled (BucketOwnerEnforced), so S3 delivers server access logs only when the
+    # target bucket's policy grants the logging service principal, scoped to the source buckets
+    # and account.
+    local.log_delivery_on ? [
+      {
+        Sid       = "AllowServerAccessLogs"
+        Effect    = "Allow"
+        Principal = { Service = "logging.s3.amazonaws.com" }
+        Action    = "s3:PutObject"
+        Resource  = local.log_delivery_resource
+        Condition = {
+          ArnLike      = { "aws:SourceArn" = local.log_delivery_arns }
+          StringEquals = { "aws:SourceAccount" = var.account_id }
+        }
       },
     ] : [],
   )
@@ -104,6 +128,13 @@ resource "aws_s3_bucket_public_access_block" "this" {
 resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
   policy = local.policy_json
+
+  lifecycle {
+    precondition {
+      condition     = !local.log_delivery_on || var.account_id != null
+      error_message = "log_delivery_sources is set, so the log-delivery grant needs aws:SourceAccount: set account_id to the 12-digit account that owns the source buckets."
+    }
+  }
 
   depends_on = [aws_s3_bucket_public_access_block.this]
 }

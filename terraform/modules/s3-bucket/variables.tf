@@ -192,6 +192,31 @@ variable "access_logging" {
   default = null
 }
 
+variable "log_delivery_sources" {
+  description = "Buckets whose server access logs are delivered into this bucket: source bucket ARN and the target_prefix it writes under (\"\" = anywhere). Adds the AllowServerAccessLogs statement (Principal logging.s3.amazonaws.com) to this bucket's policy; with ACLs disabled, S3 delivers no logs without it. [] = none."
+  type = list(object({
+    source_bucket_arn = string
+    prefix            = optional(string, "")
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.log_delivery_sources : can(regex("^arn:[a-z-]+:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", s.source_bucket_arn))])
+    error_message = "log_delivery_sources[*].source_bucket_arn must be a bucket ARN such as \"arn:aws:s3:::lms-prod-student-docs\"."
+  }
+}
+
+variable "account_id" {
+  description = "12-digit account that owns the buckets in log_delivery_sources (the grant's aws:SourceAccount condition). Required when log_delivery_sources is set; unused otherwise."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.account_id == null ? true : can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be the 12-digit account number as a string, e.g. \"123456789012\"."
+  }
+}
+
 variable "replication" {
   description = "Replication of the whole bucket (prefix = \"\") or a prefix to another versioned bucket. Creates a dedicated IAM role. null = off."
   type = object({
