@@ -543,6 +543,13 @@ def test_unknown_yaml_tag_is_located(problems_of: Callable[[str], list[Problem]]
     assert "cannot read this value" in problem.message
 
 
+def test_impossible_date_is_located_not_a_traceback(problems_of: Callable[[str], list[Problem]]) -> None:
+    # YAML reads 2027-13-31 as a timestamp; the constructor then raises ValueError (month 13).
+    text = HEAD + "buckets:\n  b:\n    description: 2027-13-31\n"
+    problems = problems_of(text)
+    assert [p.line for p in problems if "cannot read this value" in p.message] == [line_of(text, "2027-13-31")]
+
+
 @pytest.mark.parametrize(
     ("text", "missing"),
     [

@@ -99,7 +99,7 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             try:
                 return _construct_scalar(node)
-            except yaml.YAMLError as exc:  # e.g. an unknown tag such as !Ref
+            except (yaml.YAMLError, ValueError) as exc:  # an unknown tag such as !Ref; a date like 2027-13-31
                 self.problems.append(self._problem(node, path, f"cannot read this value: {exc}", None))
                 return None
         if id(node) in self._inside:
