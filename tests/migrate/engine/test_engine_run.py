@@ -273,7 +273,8 @@ def test_file_changed_while_read_is_uploaded_again_or_fails_when_it_keeps_changi
 
     uploader.after_read = touch
     report = _run(setup, uploader=uploader, settings=EngineSettings(batch_size=7, max_changed_attempts=3))
-    assert changes[once] == 1 and changes[always] == 3
+    # 3 requeues end it; a loaded machine can add a read (a lease that ran out is claimed again), never fewer.
+    assert changes[once] == 1 and changes[always] >= 3
     assert [k for k, _ in report.failed] == [f"files/{setup.relpaths[3]}"]
     assert "3 times" in report.failed[0][1]
     assert report.requeued >= 1 + 2
