@@ -65,13 +65,29 @@ def test_demo_json() -> None:
         [8, "./uploads/u-1004/c-300/unit-1/lost.pdf", None, "local"]
     ]
 
+    # The audit finds exactly what config.yaml relaxes for `local`; the TLS-only policy the emulator
+    # cannot evaluate is waived (on every bucket, and its drift), not hidden.
+    audit = payload["audit"]
+    assert sorted((p["check"], p["resource"].rsplit(":", 1)[-1]) for p in audit["problems"]) == [
+        ("dynamodb.deletion-protection", "table/acme-lms-local-courses"),
+        ("dynamodb.pitr", "table/acme-lms-local-courses"),
+        ("s3.versioning", "acme-lms-local-access-logs"),
+    ]
+    assert audit["summary"]["waived"] == 7 and audit["summary"]["error"] == 0
+    # Health: every probe passes except least privilege, which a non-enforcing emulator cannot show.
+    health = payload["health"]
+    assert health["summary"]["fail"] == 0 and health["summary"]["pass"] >= 10
+    assert {p["check"] for p in health["problems"]} == {"health.least-privilege-denied"}
+    assert all(p["status"] == "error" and "not verifiable" in p["message"] for p in health["problems"])
+    assert payload["cost"] == {"measured_monthly_usd": 0.0, "planned_50gb_standard_monthly_usd": 1.15}
+
 
 def test_demo_text_tells_the_numbered_story() -> None:
     result = CliRunner().invoke(main, ["demo"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     numbered = [line.split(".", 1)[0] for line in lines if re.match(r"^\d+\. ", line)]
-    assert numbered == ["1", "2", "3", "4", "5", "6"]
+    assert numbered == [str(n) for n in range(1, 11)]
     out = result.output
     assert "Validated 5 bundled examples" in out
     assert "moto server" in out

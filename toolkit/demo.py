@@ -2,7 +2,8 @@
 
 Starts a moto server on loopback, points the example config's `local` environment at it,
 bootstraps the Terraform state backend there (twice, to show it is idempotent), validates every
-bundled example and previews what the stack declares. Later issues extend the story.
+bundled example, previews what the stack declares, stands the environment up, migrates a legacy
+app's files into it, then audits it, checks its health and estimates its cost.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from toolkit.config.model import Environment
 from toolkit.emulator import moto_server
 from toolkit.errors import CargoholdError
 from toolkit.paths import example_config, examples_dir
+from toolkit.standin import block_public_access_for_account, materialize
 
 DEMO_ENV = "local"
 
@@ -45,7 +47,8 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
         + ", ".join(f"{e['name']} ({e['resources']} resources)" for e in examples)
     )
 
-    with moto_server() as emulator:
+    # Preflights follow each bucket's CORS rules (moto otherwise allows every origin): health checks them.
+    with moto_server(extra_env={"MOTO_DISABLE_GLOBAL_CORS": "1"}) as emulator:
         say(f"3. Started an AWS emulator (moto server) at {emulator.endpoint}")
         env = _pointed_at(project.environment(DEMO_ENV), emulator.endpoint)
         first = bootstrap(env)
@@ -69,11 +72,25 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
         for rtype, count in sorted(by_type.items()):
             say(f"     {count:3} x {rtype}")
 
+        materialize(env, tls_policy=False)
+        block_public_access_for_account(env)
+        say(
+            f"6. Stood up '{env.name}' in the emulator as the stack declares it (boto3 standing in for "
+            "`cargohold apply`: the AWS provider cannot be installed here; without the TLS-only policy, "
+            "which moto cannot evaluate)"
+        )
+
         migration = None
+        chapter = 7
         if project.config.migrations:
             from toolkit.demo_migrate import migrate_legacy_app
 
-            migration = migrate_legacy_app(path, env, say)
+            migration = migrate_legacy_app(path, env, say, number=chapter)
+            chapter += 1
+
+        from toolkit.demo_operate import operate
+
+        operated = operate(project, env, say, first=chapter)
     elapsed = time.monotonic() - started
     say(f"Done in {elapsed:.1f}s; the emulator and every temporary file are gone.")
     return {
@@ -87,6 +104,7 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
         "state_backend": state,
         "declared_resources": [r.to_json() for r in resources],
         "migration": migration,
+        **operated,
         "seconds": round(elapsed, 2),
     }
 

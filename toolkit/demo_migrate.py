@@ -14,14 +14,16 @@ from typing import Any
 from migrate import engine
 from migrate.job import load_job
 from migrate.planner import PlanReport, plan
-from toolkit import aws, legacy_app
+from toolkit import legacy_app
 from toolkit.config.model import Environment
 from toolkit.migrate_cli import opened
 
 ROWS_SQL = "SELECT id, local_path, s3_key, storage_type FROM documents ORDER BY id"
 
 
-def migrate_legacy_app(config_path: Path, env: Environment, say: Callable[[str], None]) -> dict[str, Any]:
+def migrate_legacy_app(
+    config_path: Path, env: Environment, say: Callable[[str], None], *, number: int
+) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="cargohold-demo-"))
     try:
         # The job's paths (legacy/uploads, sqlite:///legacy/app.db) are relative to the config file.
@@ -29,10 +31,9 @@ def migrate_legacy_app(config_path: Path, env: Environment, say: Callable[[str],
         shutil.copyfile(config_path, config)
         uploads, database = legacy_app.create(workdir / "legacy")
         job = load_job(config_path=config, env=env)
-        aws.client(env, "s3").create_bucket(Bucket=job.bucket)  # stands in for `cargohold apply` (no provider here)
         before = _rows(database)
         say(
-            f"6. A legacy app: {len(legacy_app.FILES)} files in {uploads.name}/ and {len(before)} rows in "
+            f"{number}. A legacy app: {len(legacy_app.FILES)} files in {uploads.name}/ and {len(before)} rows in "
             f"app.db:documents; migrating with job '{job.name}' into s3://{job.bucket}"
         )
         report = PlanReport(job=job.name, bucket=job.bucket, source_dir=str(job.source_dir))
