@@ -42,8 +42,13 @@ def local_env(moto: Emulator, write_config: Callable[..., Path]) -> Callable[...
 
 
 def client(moto: Emulator, service: str, region: str = "us-east-1") -> Any:
-    return boto3.client(service, endpoint_url=moto.endpoint, region_name=region,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        service,
+        endpoint_url=moto.endpoint,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def actions(steps: list[Step]) -> list[tuple[str, str]]:
@@ -55,8 +60,12 @@ def assert_state_bucket_is_secure(s3: Any, name: str) -> None:
     [rule] = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
-    assert block == {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
-                     "RestrictPublicBuckets": True}
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
     [ownership] = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
     assert ownership["ObjectOwnership"] == "BucketOwnerEnforced"
 
@@ -75,6 +84,23 @@ def test_creates_a_secure_state_bucket_and_a_lock_table(moto: Emulator, local_en
     assert table["AttributeDefinitions"] == [{"AttributeName": "LockID", "AttributeType": "S"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert table["TableStatus"] == "ACTIVE"
+    backups = client(moto, "dynamodb").describe_continuous_backups(TableName=env.state.lock_table)
+    assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == (
+        "ENABLED"
+    )
+    [rule] = s3.get_bucket_lifecycle_configuration(Bucket=env.state.bucket)["Rules"]
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+    assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 7
+
+
+def test_existing_lifecycle_rules_are_left_alone(moto: Emulator, local_env: Callable[..., Environment]) -> None:
+    env = local_env()
+    s3 = client(moto, "s3")
+    s3.create_bucket(Bucket=env.state.bucket)
+    mine = {"ID": "mine", "Status": "Enabled", "Filter": {"Prefix": "x/"}, "Expiration": {"Days": 3}}
+    s3.put_bucket_lifecycle_configuration(Bucket=env.state.bucket, LifecycleConfiguration={"Rules": [mine]})
+    bootstrap(env)
+    assert [r["ID"] for r in s3.get_bucket_lifecycle_configuration(Bucket=env.state.bucket)["Rules"]] == ["mine"]
 
 
 def test_second_run_reports_unchanged(local_env: Callable[..., Environment]) -> None:
@@ -105,8 +131,12 @@ def test_partly_open_public_access_block_is_closed(moto: Emulator, local_env: Ca
     s3 = client(moto, "s3")
     s3.put_public_access_block(
         Bucket=env.state.bucket,
-        PublicAccessBlockConfiguration={"BlockPublicAcls": True, "IgnorePublicAcls": True,
-                                        "BlockPublicPolicy": False, "RestrictPublicBuckets": True},
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": True,
+        },
     )
     steps = bootstrap(env)
     assert [s.action for s in steps] == ["updated", "unchanged"]
@@ -152,7 +182,8 @@ def test_state_backend_in_another_region(moto: Emulator, local_env: Callable[...
     assert_state_bucket_is_secure(s3, env.state.bucket)
     ddb = client(moto, "dynamodb", region="eu-west-1")
     assert ddb.describe_table(TableName=env.state.lock_table)["Table"]["TableArn"].startswith(
-        "arn:aws:dynamodb:eu-west-1:")
+        "arn:aws:dynamodb:eu-west-1:"
+    )
     assert [s.action for s in bootstrap(env)] == ["unchanged", "unchanged"]
 
 
@@ -163,8 +194,9 @@ def test_bootstrap_command_json(moto: Emulator, write_config: Callable[..., Path
     text = text.replace("endpoint: http://127.0.0.1:5000", f"endpoint: {moto.endpoint}", 1)
     path = write_config(text)
     runner = CliRunner()
-    result = runner.invoke(main, ["bootstrap", "-c", str(path), "--env", "local", "--format", "json"],
-                           catch_exceptions=False)
+    result = runner.invoke(
+        main, ["bootstrap", "-c", str(path), "--env", "local", "--format", "json"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload == {
@@ -176,8 +208,12 @@ def test_bootstrap_command_json(moto: Emulator, write_config: Callable[..., Path
     }
     again = runner.invoke(main, ["bootstrap", "-c", str(path), "--env", "local"], catch_exceptions=False)
     assert again.exit_code == 0
-    assert again.output.split() == ["unchanged", f"s3://{project}-local-tfstate-123456789012",
-                                    "unchanged", f"dynamodb:{project}-local-tflock"]
+    assert again.output.split() == [
+        "unchanged",
+        f"s3://{project}-local-tfstate-123456789012",
+        "unchanged",
+        f"dynamodb:{project}-local-tflock",
+    ]
 
 
 def test_bootstrap_command_lock_table_conflict_is_one_clean_error(
@@ -193,8 +229,9 @@ def test_bootstrap_command_lock_table_conflict_is_one_clean_error(
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    result = CliRunner().invoke(main, ["bootstrap", "-c", str(write_config(text)), "--env", "local"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["bootstrap", "-c", str(write_config(text)), "--env", "local"], catch_exceptions=False
+    )
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.output.startswith(f"Error: table '{project}-local-tflock' exists but is not a Terraform lock table")

@@ -59,7 +59,8 @@ def _state_bucket(env: Environment) -> list[Step]:
 
 
 def _ensure_bucket_settings(s3: Any, name: str, *, emulator: bool) -> bool:
-    """Bring the state bucket to: versioned, SSE-S3, ACLs disabled, public access blocked, TLS only."""
+    """Bring the state bucket to: versioned, SSE-S3, ACLs disabled, public access blocked, TLS only,
+    old versions expiring."""
     changed = False
     try:
         rules = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
@@ -93,6 +94,7 @@ def _ensure_bucket_settings(s3: Any, name: str, *, emulator: bool) -> bool:
     if current != block:
         s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=block)
         changed = True
+    changed = _ensure_state_lifecycle(s3, name) or changed
     if not emulator:
         # moto does not evaluate Conditions in Deny statements: this policy would block every call
         # there, so it is applied on real AWS only.
@@ -121,6 +123,41 @@ def _ensure_bucket_settings(s3: Any, name: str, *, emulator: bool) -> bool:
     return changed
 
 
+def _ensure_state_lifecycle(s3: Any, name: str) -> bool:
+    """Old state versions and abandoned uploads must not pile up (the audit checks both). A bucket
+    that already has lifecycle rules is left alone: they are someone's decision."""
+    try:
+        s3.get_bucket_lifecycle_configuration(Bucket=name)
+        return False
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchLifecycleConfiguration":
+            raise
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=name,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "cargohold-state-history",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    # Keep the 10 newest old versions of each state file, and any younger than 90 days.
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 90, "NewerNoncurrentVersions": 10},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+                }
+            ]
+        },
+    )
+    return True
+
+
+def _ensure_lock_table_recovery(ddb: Any, name: str) -> bool:
+    backups = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    if backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED":
+        return False
+    ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    return True
+
+
 def _lock_table(env: Environment) -> Step:
     ddb = aws.client(env, "dynamodb", region=env.state.region)
     name = env.state.lock_table
@@ -138,6 +175,7 @@ def _lock_table(env: Environment) -> Step:
             DeletionProtectionEnabled=True,
         )
         ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        _ensure_lock_table_recovery(ddb, name)
         return Step(f"dynamodb:{name}", "created")
     key = table.get("KeySchema", [])
     if key != [{"AttributeName": "LockID", "KeyType": "HASH"}]:
@@ -145,4 +183,4 @@ def _lock_table(env: Environment) -> Step:
             f"table '{name}' exists but is not a Terraform lock table (its key is not LockID)",
             hint="set environments.<env>.state.lock_table to another name",
         )
-    return Step(f"dynamodb:{name}", "unchanged")
+    return Step(f"dynamodb:{name}", "updated" if _ensure_lock_table_recovery(ddb, name) else "unchanged")
