@@ -643,6 +643,22 @@ def _table_round_trip(run: Run, ddb: Any, table: Table, key: dict[str, Any], wor
 # ------------------------------------------------------------------ least privilege
 
 
+def _enforces_credentials(run: Run) -> bool:
+    """Whether the endpoint refuses a request signed with an access key that cannot exist. Asked only
+    when a call that should have been denied was allowed: AWS always refuses; an emulator may not."""
+    made_up = boto3.Session(
+        aws_access_key_id="AKIA" + "Q" * 16,
+        aws_secret_access_key="cargohold-health-made-up-secret-0000000",  # noqa: S106 - deliberately invalid
+    )
+    try:
+        run._client(made_up, "s3").list_buckets()
+    except ClientError:
+        return True
+    except BotoCoreError:
+        return True  # cannot tell; keep the over-privileged verdict
+    return False
+
+
 def check_denied(run: Run) -> None:
     """Harmless read-only calls config.yaml does not grant the principal; each must be AccessDenied."""
     assert run.principal is not None
@@ -664,6 +680,7 @@ def check_denied(run: Run) -> None:
             probes.append(
                 ("dynamodb:DescribeTable", table.arn, functools.partial(ddb.describe_table, TableName=table.name))
             )
+    enforced: bool | None = None  # learnt the first time a denial is missing
     for action, resource, call in probes:
         where = f"{action} on {resource}"
         try:
@@ -679,6 +696,19 @@ def check_denied(run: Run) -> None:
         except BotoCoreError as exc:
             d = diagnose_exception(exc, _attempt(run, action, resource))
             run.add(diagnosed(checks.LEAST_PRIVILEGE, where, d, status="error"))
+            continue
+        enforced = _enforces_credentials(run) if enforced is None else enforced
+        if not enforced:
+            run.add(
+                errored(
+                    checks.LEAST_PRIVILEGE,
+                    where,
+                    f"not verifiable on this endpoint: {run.env.endpoint} accepted a request signed with a made-up "
+                    "access key, so it enforces no IAM permissions (an emulator without IAM enforcement); "
+                    f"{run.who} was allowed {action} there",
+                    details={"diagnosis": "not-enforced", "action": action},
+                )
+            )
             continue
         run.add(
             failed(
