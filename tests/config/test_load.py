@@ -540,14 +540,14 @@ def test_unknown_yaml_tag_is_located(problems_of: Callable[[str], list[Problem]]
     text = HEAD + "buckets:\n  b:\n    description: !Ref Something\n"
     [problem] = problems_of(text)
     assert problem.line == line_of(text, "!Ref")
-    assert "cannot read this value" in problem.message
+    assert "cannot read the value" in problem.message
 
 
 def test_impossible_date_is_located_not_a_traceback(problems_of: Callable[[str], list[Problem]]) -> None:
     # YAML reads 2027-13-31 as a timestamp; the constructor then raises ValueError (month 13).
     text = HEAD + "buckets:\n  b:\n    description: 2027-13-31\n"
     problems = problems_of(text)
-    assert [p.line for p in problems if "cannot read this value" in p.message] == [line_of(text, "2027-13-31")]
+    assert [p.line for p in problems if "cannot read the value" in p.message] == [line_of(text, "2027-13-31")]
 
 
 @pytest.mark.parametrize(

@@ -99,8 +99,12 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             try:
                 return _construct_scalar(node)
-            except (yaml.YAMLError, ValueError) as exc:  # an unknown tag such as !Ref; a date like 2027-13-31
-                self.problems.append(self._problem(node, path, f"cannot read this value: {exc}", None))
+            except yaml.YAMLError as exc:  # e.g. an unknown tag such as !Ref
+                self.problems.append(self._problem(node, path, f"cannot read the value {node.value!r}: {exc}", None))
+                return None
+            except ValueError as exc:  # a timestamp that is no real date, such as 2027-13-31
+                hint = "write a real date as YYYY-MM-DD, e.g. 2027-03-31, or quote the value to keep it as text"
+                self.problems.append(self._problem(node, path, f"cannot read the value {node.value!r}: {exc}", hint))
                 return None
         if id(node) in self._inside:
             where = self.locations.get(path)  # where the alias was written, not its anchor

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from toolkit.config import yamlsource
 from toolkit.config.diagnostics import did_you_mean
 from toolkit.config.yamlsource import Document
@@ -76,37 +74,13 @@ def load(path: Path | None, *, known_ids: Iterable[str] | None = None) -> list[W
     """
     if path is None:
         return []
-    try:
-        doc = yamlsource.load(path)
-    except ValueError as exc:  # PyYAML raises a bare ValueError for an impossible date such as 2027-13-31
-        raise ConfigError([_bad_value(path, exc)]) from None
+    doc = yamlsource.load(path)
     waivers, problems = _parse(doc)
     if known_ids is not None:
         problems += unknown_checks(waivers, known_ids)
     if problems:
         raise ConfigError(problems)
     return list(waivers)
-
-
-def _bad_value(path: Path, exc: ValueError) -> Problem:
-    """Locate the scalar PyYAML could not construct, by constructing each one again."""
-    hint = "write dates as YYYY-MM-DD, e.g. 2027-03-31"
-    nodes = [yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)]
-    while nodes:
-        node = nodes.pop(0)
-        if isinstance(node, yaml.ScalarNode):
-            try:
-                yaml.SafeLoader("").construct_object(node)
-            except ValueError:
-                mark = node.start_mark
-                return Problem(
-                    str(path), mark.line + 1, mark.column + 1, "", f"{node.value!r} is not a valid value: {exc}", hint
-                )
-        elif isinstance(node, yaml.MappingNode):
-            nodes += [n for pair in node.value for n in pair]
-        elif isinstance(node, yaml.SequenceNode):
-            nodes += node.value
-    return Problem(str(path), 0, 0, "", f"cannot read a value: {exc}", hint)
 
 
 def _parse(doc: Document) -> tuple[list[LocatedWaiver], list[Problem]]:
