@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from toolkit.audit import policy as policy_module
 from toolkit.audit.fetch import Fetched, Reader, error_text, read
 from toolkit.config.model import Environment
 
@@ -32,7 +33,7 @@ NO_OWNERSHIP = ("OwnershipControlsNotFoundError",)
 @dataclass
 class BucketInfo:
     name: str
-    region: Fetched[str]
+    region: str | None  # from ListBuckets (BucketRegion) where the endpoint reports it
     public_access_block: Fetched[dict[str, bool] | None]
     policy: Fetched[dict[str, Any] | None]
     policy_is_public: Fetched[bool | None]  # AWS's own verdict (GetBucketPolicyStatus); None: no policy
@@ -42,8 +43,9 @@ class BucketInfo:
     versioning: Fetched[str | None]  # "Enabled" | "Suspended" | None (never enabled)
     lifecycle: Fetched[list[dict[str, Any]]]
     cors: Fetched[list[dict[str, Any]]]
-    logging: Fetched[dict[str, Any] | None]
+    logging: Fetched[dict[str, Any] | None]  # read only where config.yaml asks for logging or replication
     replication: Fetched[dict[str, Any] | None]
+    details_read: bool = False  # whether logging and replication were read
     # The account's Block Public Access, shared by every bucket (set by read_inventory).
     account_block: Fetched[dict[str, bool] | None] = field(default_factory=Fetched)
 
@@ -162,18 +164,23 @@ def _account_public_access_block(reader: Reader, account: Fetched[str]) -> Fetch
 def _buckets(reader: Reader, detailed: frozenset[str]) -> Fetched[list[BucketInfo]]:
     s3 = reader.client("s3")
     try:
-        names = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
-    except Exception as exc:
+        listed = {b["Name"]: b.get("BucketRegion") for b in _list_buckets(s3)}
+    except Exception as exc:  # any failure to list means every bucket check is unknown
         return Fetched(error=error_text(exc))
     # Two stages so a bucket's dependent reads (ACL, policy status) can see its first answers.
-    firsts = {name: _submit_bucket_reads(reader, name, name in detailed) for name in names}
-    return Fetched([_finish_bucket(reader, name, pending) for name, pending in firsts.items()])
+    firsts = {name: _submit_bucket_reads(reader, name, name in detailed) for name in listed}
+    return Fetched([_finish_bucket(reader, name, listed[name], pending) for name, pending in firsts.items()])
+
+
+def _list_buckets(s3: Any) -> list[dict[str, Any]]:
+    # No GetBucketLocation per bucket: AWS's ListBuckets names each bucket's region, and botocore
+    # follows S3's region redirects for a bucket outside the client's region by itself.
+    return [b for page in s3.get_paginator("list_buckets").paginate() for b in page.get("Buckets", [])]
 
 
 def _submit_bucket_reads(reader: Reader, name: str, detailed: bool) -> dict[str, Future[Fetched[Any]]]:
     s3 = reader.client("s3")
     calls: dict[str, tuple[Any, tuple[str, ...], Any]] = {
-        "region": (lambda: _region(s3.get_bucket_location(Bucket=name)), (), None),
         "pab": (lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"], NO_PAB, None),
         "policy": (lambda: json.loads(s3.get_bucket_policy(Bucket=name)["Policy"]), NO_POLICY, None),
         "ownership": (lambda: _ownership(s3.get_bucket_ownership_controls(Bucket=name)), NO_OWNERSHIP, None),
@@ -195,14 +202,18 @@ def _submit_bucket_reads(reader: Reader, name: str, detailed: bool) -> dict[str,
     }
 
 
-def _finish_bucket(reader: Reader, name: str, pending: dict[str, Future[Fetched[Any]]]) -> BucketInfo:
+def _finish_bucket(
+    reader: Reader, name: str, region: str | None, pending: dict[str, Future[Fetched[Any]]]
+) -> BucketInfo:
     s3 = reader.client("s3")
     got = {key: future.result() for key, future in pending.items()}
     policy, ownership = got["policy"], got["ownership"]
     status: Fetched[bool | None] = Fetched(None)
     if not policy.ok:
         status = Fetched(error=policy.error)
-    elif policy.value is not None:
+    elif policy_module.public_allows(policy.value):
+        # AWS's own verdict, asked only when a statement allows everyone: a policy of Deny statements
+        # (TLS-only) or of named principals cannot be public.
         status = read(lambda: bool(s3.get_bucket_policy_status(Bucket=name)["PolicyStatus"]["IsPublic"]))
     grants: Fetched[list[dict[str, Any]]] = Fetched([])
     if not ownership.ok:
@@ -212,7 +223,7 @@ def _finish_bucket(reader: Reader, name: str, pending: dict[str, Future[Fetched[
     not_read: Fetched[Any] = Fetched(None)  # logging/replication were not needed for this bucket
     return BucketInfo(
         name=name,
-        region=got["region"],
+        region=region,
         public_access_block=got["pab"],
         policy=policy,
         policy_is_public=status,
@@ -224,13 +235,8 @@ def _finish_bucket(reader: Reader, name: str, pending: dict[str, Future[Fetched[
         cors=got["cors"],
         logging=got.get("logging", not_read),
         replication=got.get("replication", not_read),
+        details_read="logging" in got,
     )
-
-
-def _region(answer: dict[str, Any]) -> str:
-    # us-east-1 answers None; "EU" is the legacy name of eu-west-1.
-    constraint = answer.get("LocationConstraint") or "us-east-1"
-    return "eu-west-1" if constraint == "EU" else str(constraint)
 
 
 def _ownership(answer: dict[str, Any]) -> str | None:

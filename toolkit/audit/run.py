@@ -29,8 +29,10 @@ def all_checks() -> list[Check]:
 def audit(project: Project, env: Environment, *, workers: int = 16, now: datetime | None = None) -> Report:
     started_at = datetime.now(timezone.utc)
     clock = time.monotonic()
-    # Managed buckets get their logging and replication read, for the checks and drift that need them.
-    detailed = frozenset(b.name for b in env.buckets.values())
+    # Logging and replication are read only where config.yaml asks for them (their checks and drift).
+    detailed = frozenset(
+        b.name for b in env.buckets.values() if b.spec.access_logging is not None or b.spec.replication is not None
+    )
     inventory = read_inventory(env, workers=workers, detailed=detailed, now=now)
     findings = judge(inventory, env) + drift_findings(project, env, inventory)
     findings = [replace(f, region=f.region or env.region) for f in findings]
