@@ -10,7 +10,7 @@ import pytest
 
 from toolkit.cost.prices import GB, MONTH_HOURS, PriceError, load_prices
 
-REGIONS = {"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"}
+REGIONS = {"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ap-south-1"}
 
 
 def test_the_table_is_dated_sourced_and_covers_the_regions() -> None:
