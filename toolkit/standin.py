@@ -4,6 +4,10 @@ The modern AWS provider cannot be installed here, so the demo and the tests make
 modules would make, setting for setting, from the same model (`toolkit.config.desired`). The audit's
 "hardened environment" test depends on that agreement; the offline stack evaluation checks the
 modules against the same model. Refuses any endpoint that is not an emulator on loopback.
+
+Resources that already exist are brought to the config's settings, as `apply` does after `terraform
+import` (discover's import blocks): what the stack manages is rewritten; what it does not manage
+(a policy attached by hand, an ACL grant) is left alone, as Terraform would leave it.
 """
 
 from __future__ import annotations
@@ -11,11 +15,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from toolkit import aws
 from toolkit.config.model import Bucket, Environment, Principal, Table
 from toolkit.errors import CargoholdError
 
-_TABLE_SSE = {"aws-managed": {"Enabled": True, "SSEType": "KMS"}}
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def materialize(env: Environment, *, tls_policy: bool = True) -> None:
@@ -42,6 +50,8 @@ def materialize(env: Environment, *, tls_policy: bool = True) -> None:
         if not tls_policy:
             statements = [x for x in statements if x["Sid"] not in ("DenyInsecureTransport", "DenyOutdatedTls")]
         put_policy(s3, bucket.name, statements)
+        if not statements:
+            s3.delete_bucket_policy(Bucket=bucket.name)
     for table in env.tables.values():
         make_table(ddb, table)
     for principal in env.principals.values():
@@ -59,7 +69,11 @@ def make_bucket(s3: Any, bucket: Bucket, env: Environment) -> None:
     create: dict[str, Any] = {"Bucket": name, "ObjectLockEnabledForBucket": s.object_lock is not None}
     if env.region != "us-east-1":
         create["CreateBucketConfiguration"] = {"LocationConstraint": env.region}
-    s3.create_bucket(**create)
+    try:
+        s3.create_bucket(**create)
+    except ClientError as exc:
+        if _code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
     s3.put_bucket_ownership_controls(
         Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     )
@@ -75,6 +89,8 @@ def make_bucket(s3: Any, bucket: Bucket, env: Environment) -> None:
     )
     if s.versioning or s.object_lock:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    elif s3.get_bucket_versioning(Bucket=name).get("Status") == "Enabled":
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Suspended"})
     default: dict[str, Any] = {"SSEAlgorithm": "aws:kms" if s.encryption.type == "sse-kms" else "AES256"}
     if s.encryption.kms_key_arn:
         default["KMSMasterKeyID"] = s.encryption.kms_key_arn
@@ -86,8 +102,12 @@ def make_bucket(s3: Any, bucket: Bucket, env: Environment) -> None:
         s3.put_bucket_lifecycle_configuration(
             Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in s.lifecycle]}
         )
+    else:
+        s3.delete_bucket_lifecycle(Bucket=name)
     if s.cors:
         s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(c) for c in s.cors]})
+    else:
+        s3.delete_bucket_cors(Bucket=name)
 
 
 def set_logging(s3: Any, bucket: Bucket, env: Environment) -> None:
@@ -103,6 +123,8 @@ def set_logging(s3: Any, bucket: Bucket, env: Environment) -> None:
                 }
             },
         )
+    elif s3.get_bucket_logging(Bucket=name).get("LoggingEnabled"):
+        s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={})
 
 
 def bucket_policy_statements(bucket: Bucket, env: Environment) -> list[dict[str, Any]]:
@@ -261,15 +283,36 @@ def make_table(ddb: Any, table: Table) -> None:
         if s.encryption.kms_key_arn:
             sse["KMSMasterKeyId"] = s.encryption.kms_key_arn
         create["SSESpecification"] = sse
-    ddb.create_table(**create)
-    if s.point_in_time_recovery:
-        ddb.update_continuous_backups(
-            TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-        )
-    if s.ttl_attribute:
+    try:
+        ddb.create_table(**create)
+    except ClientError as exc:
+        if _code(exc) != "ResourceInUseException":
+            raise
+        _update_table(ddb, create)  # keys and indexes cannot change in place; the settings can
+    ddb.update_continuous_backups(
+        TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": s.point_in_time_recovery}
+    )
+    ttl = ddb.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
+    live_ttl = ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") else None
+    if s.ttl_attribute and live_ttl != s.ttl_attribute:
         ddb.update_time_to_live(
             TableName=table.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": s.ttl_attribute}
         )
+    elif not s.ttl_attribute and live_ttl:
+        ddb.update_time_to_live(
+            TableName=table.name, TimeToLiveSpecification={"Enabled": False, "AttributeName": live_ttl}
+        )
+
+
+def _update_table(ddb: Any, create: dict[str, Any]) -> None:
+    update: dict[str, Any] = {
+        "TableName": create["TableName"],
+        "BillingMode": create["BillingMode"],
+        "DeletionProtectionEnabled": create["DeletionProtectionEnabled"],
+    }
+    if "ProvisionedThroughput" in create:
+        update["ProvisionedThroughput"] = create["ProvisionedThroughput"]
+    ddb.update_table(**update)
 
 
 def _projection(index: Any) -> dict[str, Any]:
@@ -279,13 +322,38 @@ def _projection(index: Any) -> dict[str, Any]:
     return out
 
 
+def _exists_ok(call: Any, **kwargs: Any) -> None:
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if _code(exc) != "EntityAlreadyExists":
+            raise
+
+
+def _policy(iam: Any, principal: Principal, account: str) -> str:
+    """The principal's customer managed policy, created or given a new default version."""
+    s, name = principal.spec, principal.name
+    document = json.dumps(principal.policy)
+    try:
+        return str(iam.create_policy(PolicyName=name, Path=s.path, PolicyDocument=document)["Policy"]["Arn"])
+    except ClientError as exc:
+        if _code(exc) != "EntityAlreadyExists":
+            raise
+    arn = f"arn:aws:iam::{account}:policy{s.path}{name}"
+    for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+        if not version["IsDefaultVersion"]:  # at most 5 versions: drop the old ones first
+            iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
+    return arn
+
+
 def make_principal(iam: Any, principal: Principal) -> None:
     s, name = principal.spec, principal.name
-    arn = iam.create_policy(PolicyName=name, Path=s.path, PolicyDocument=json.dumps(principal.policy))["Policy"]["Arn"]
+    arn = _policy(iam, principal, principal.arn.split(":")[4])
     if s.kind == "user":
         # As the iam-principal module does: the policy goes to a group of one, never to the user.
-        iam.create_user(UserName=name, Path=s.path)
-        iam.create_group(GroupName=name, Path=s.path)
+        _exists_ok(iam.create_user, UserName=name, Path=s.path)
+        _exists_ok(iam.create_group, GroupName=name, Path=s.path)
         iam.attach_group_policy(GroupName=name, PolicyArn=arn)
         iam.add_user_to_group(GroupName=name, UserName=name)
         return
@@ -293,9 +361,13 @@ def make_principal(iam: Any, principal: Principal) -> None:
         {"Effect": "Allow", "Principal": {"Service": svc}, "Action": "sts:AssumeRole"} for svc in s.assume_role_services
     ]
     trust += [{"Effect": "Allow", "Principal": {"AWS": a}, "Action": "sts:AssumeRole"} for a in s.assume_role_arns]
-    iam.create_role(
-        RoleName=name, Path=s.path, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": trust})
-    )
+    trust_document = json.dumps({"Version": "2012-10-17", "Statement": trust})
+    try:
+        iam.create_role(RoleName=name, Path=s.path, AssumeRolePolicyDocument=trust_document)
+    except ClientError as exc:
+        if _code(exc) != "EntityAlreadyExists":
+            raise
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust_document)
     iam.attach_role_policy(RoleName=name, PolicyArn=arn)
 
 
