@@ -215,6 +215,19 @@ class Grant(Strict):
     actions: Annotated[list[str], Field(min_length=1)]
 
 
+EnvVarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
+
+
+class DotenvNames(Strict):
+    """The variable names `cargohold credentials` writes to the application's .env file (None: not written)."""
+
+    access_key_id: EnvVarName = "AWS_ACCESS_KEY_ID"
+    secret_access_key: EnvVarName = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 - a variable name, not a secret
+    region: EnvVarName | None = "AWS_REGION"
+    bucket: EnvVarName | None = "S3_BUCKET_NAME"
+    bucket_key: str | None = None  # whose name goes into `bucket`; default: the first bucket the principal is granted
+
+
 class PrincipalSpec(Strict):
     description: str | None = None
     name: str | None = None
@@ -228,6 +241,7 @@ class PrincipalSpec(Strict):
         None
     )
     grants: list[Grant] = []
+    dotenv: DotenvNames = DotenvNames()
 
 
 class Resources(Strict):
