@@ -334,12 +334,14 @@ def _register_subcommands() -> None:
     from toolkit.audit.cli import register as register_audit
     from toolkit.cost.cli import register as register_cost
     from toolkit.credentials.cli import register as register_credentials
+    from toolkit.discover.cli import register as register_discover
     from toolkit.health.cli import register as register_health
     from toolkit.migrate_cli import register as register_migrate
     from toolkit.report import REPORT_FORMATS
 
     register_migrate(main, command_options)
     register_credentials(main, command_options)
+    register_discover(main, command_options)
     # audit, health and cost write reports: --format also offers sarif, junit, markdown and html.
     report_command_options = functools.partial(command_options, formats=REPORT_FORMATS)
     register_audit(main, report_command_options)
