@@ -65,7 +65,25 @@ def test_demo_json() -> None:
         [8, "./uploads/u-1004/c-300/unit-1/lost.pdf", None, "local"]
     ]
 
-    # The audit finds exactly what config.yaml relaxes for `local`; the TLS-only policy the emulator
+    # The hand-made setup: discovered (what config.yaml cannot say is reported), audited (the planted
+    # problems show up), then brought under config.yaml and its pasted key rotated into a 0600 file.
+    adoption = payload["adoption"]
+    assert len(adoption["discovered"]["buckets"]) == 3 and len(adoption["discovered"]["tables"]) == 2
+    assert any("AmazonS3FullAccess" in line for line in adoption["discovered"]["could_not_express"])
+    assert adoption["discovered"]["import_blocks"] > 0
+    planted = {
+        "s3.public-exposure",
+        "s3.bucket-public-access-block",
+        "s3.account-public-access-block",
+        "s3.acls-disabled",
+        "s3.cors-wildcard-write",
+        "iam.full-access-managed-policy",
+        "iam.policy-attached-to-user",
+    }
+    assert planted <= set(adoption["audit_before"]["checks"])
+    assert (adoption["rotated"]["mode_before"], adoption["rotated"]["mode_after"]) == ("0o644", "0o600")
+
+    # After config.yaml, the audit finds exactly what config.yaml relaxes for `local`; the TLS-only policy the emulator
     # cannot evaluate is waived (on every bucket, and its drift), not hidden.
     audit = payload["audit"]
     assert sorted((p["check"], p["resource"].rsplit(":", 1)[-1]) for p in audit["problems"]) == [
@@ -87,7 +105,8 @@ def test_demo_text_tells_the_numbered_story() -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     numbered = [line.split(".", 1)[0] for line in lines if re.match(r"^\d+\. ", line)]
-    assert numbered == [str(n) for n in range(1, 11)]
+    assert numbered == [str(n) for n in range(1, 15)]
+    assert "Summary:" in result.output
     out = result.output
     assert "Validated 5 bundled examples" in out
     assert "moto server" in out

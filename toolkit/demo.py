@@ -9,6 +9,7 @@ app's files into it, then audits it, checks its health and estimates its cost.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +25,6 @@ from toolkit.config.model import Environment
 from toolkit.emulator import moto_server
 from toolkit.errors import CargoholdError
 from toolkit.paths import example_config, examples_dir
-from toolkit.standin import block_public_access_for_account, materialize
 
 DEMO_ENV = "local"
 
@@ -48,7 +48,9 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
     )
 
     # Preflights follow each bucket's CORS rules (moto otherwise allows every origin): health checks them.
-    with moto_server(extra_env={"MOTO_DISABLE_GLOBAL_CORS": "1"}) as emulator:
+    # AWS managed policies exist (the hand-made setup attaches AmazonS3FullAccess).
+    emulator_env = {"MOTO_DISABLE_GLOBAL_CORS": "1", "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    with moto_server(extra_env=emulator_env) as emulator, tempfile.TemporaryDirectory(prefix="cargohold-") as tmp:
         say(f"3. Started an AWS emulator (moto server) at {emulator.endpoint}")
         env = _pointed_at(project.environment(DEMO_ENV), emulator.endpoint)
         first = bootstrap(env)
@@ -72,25 +74,19 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
         for rtype, count in sorted(by_type.items()):
             say(f"     {count:3} x {rtype}")
 
-        materialize(env, tls_policy=False)
-        block_public_access_for_account(env)
-        say(
-            f"6. Stood up '{env.name}' in the emulator as the stack declares it (boto3 standing in for "
-            "`cargohold apply`: the AWS provider cannot be installed here; without the TLS-only policy, "
-            "which moto cannot evaluate)"
-        )
+        from toolkit.demo_adopt import adopt
+        from toolkit.demo_operate import operate
 
+        adopted = adopt(project, env, Path(tmp), say, first=6)
         migration = None
-        chapter = 7
+        chapter = 11
         if project.config.migrations:
             from toolkit.demo_migrate import migrate_legacy_app
 
             migration = migrate_legacy_app(path, env, say, number=chapter)
             chapter += 1
-
-        from toolkit.demo_operate import operate
-
-        operated = operate(project, env, say, first=chapter)
+        operated = operate(project, env, say, first=chapter, dotenv=Path(adopted.pop("dotenv")))
+        _summarize(adopted, migration, operated, say)
     elapsed = time.monotonic() - started
     say(f"Done in {elapsed:.1f}s; the emulator and every temporary file are gone.")
     return {
@@ -103,10 +99,25 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
         "bootstrap_again": [s.to_json() for s in again],
         "state_backend": state,
         "declared_resources": [r.to_json() for r in resources],
+        "adoption": adopted,
         "migration": migration,
         **operated,
         "seconds": round(elapsed, 2),
     }
+
+
+def _summarize(adopted: dict[str, Any], migration: dict[str, Any] | None, operated: dict[str, Any], say: Any) -> None:
+    after = operated["audit"]["summary"]
+    moved = (
+        f"{migration['run']['uploaded']} files moved to S3 and {migration['run']['rows_updated']} rows updated, "
+        if (migration)
+        else ""
+    )
+    say(
+        f"Summary: {adopted['audit_before']['problems']} problems in the hand-made setup -> {after['fail']} after "
+        f"config.yaml ({after['waived']} waived); the pasted key rotated into a {adopted['rotated']['mode_after']} "
+        f".env; {moved}every object verified."
+    )
 
 
 def _pointed_at(env: Environment, endpoint: str) -> Environment:

@@ -8,7 +8,6 @@ file like a team would, says so, and the audit counts it as muted rather than hi
 from __future__ import annotations
 
 import datetime
-import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 import yaml
 
-from toolkit import aws
 from toolkit.audit.run import audit
 from toolkit.config.model import Environment, Project
 from toolkit.cost.run import cost_report
@@ -27,11 +25,12 @@ from toolkit.report import waivers
 Say = Callable[[str], None]
 
 
-def operate(project: Project, env: Environment, say: Say, *, first: int) -> dict[str, Any]:
+def operate(project: Project, env: Environment, say: Say, *, first: int, dotenv: Path) -> dict[str, Any]:
+    """Audit, health (as the principal whose keys are in `dotenv`) and cost, numbered from `first`."""
     with tempfile.TemporaryDirectory(prefix="cargohold-demo-") as tmp:
         work = Path(tmp)
         audited = _audit(project, env, work, say, first)
-        checked = _health(project, env, work, say, first + 1)
+        checked = _health(project, env, dotenv, say, first + 1)
         costed = _cost(project, env, work, say, first + 2)
     return {"audit": _summary(audited), "health": _summary(checked), "cost": costed}
 
@@ -71,19 +70,13 @@ def _audit(project: Project, env: Environment, work: Path, say: Say, number: int
     return report
 
 
-def _health(project: Project, env: Environment, work: Path, say: Say, number: int) -> Report:
+def _health(project: Project, env: Environment, dotenv: Path, say: Say, number: int) -> Report:
     principal = next(p for p in env.principals.values() if p.spec.kind == "user")
-    key = aws.client(env, "iam").create_access_key(UserName=principal.name)["AccessKey"]
-    dotenv = work / ".env"
-    # Created 0600 before the secret is written: no moment where another user could read it.
-    fd = os.open(dotenv, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(f"AWS_ACCESS_KEY_ID={key['AccessKeyId']}\nAWS_SECRET_ACCESS_KEY={key['SecretAccessKey']}\n")
     report = run_health(env, project=project.name, principal=principal.key, credentials=dotenv)
     counts = report.counts()
     say(
-        f"{number}. Health, as the app's principal '{principal.key}' (key ...{key['AccessKeyId'][-4:]} in a 0600 "
-        f".env): {counts['pass']} probes passed, {counts['fail']} failed, {counts['error']} could not run"
+        f"{number}. Health, as the app's principal '{principal.key}' (its rotated key, from {dotenv.name}): "
+        f"{counts['pass']} probes passed, {counts['fail']} failed, {counts['error']} could not run"
     )
     for f in report.findings:
         mark = {Status.PASS: "ok  ", Status.FAIL: "FAIL", Status.ERROR: "??  "}[f.status]
