@@ -83,6 +83,15 @@ class Reader:
                 self._clients[key] = made
             return self._clients[key]
 
+    def count(self) -> None:
+        """Count one request sent outside botocore (toolkit.audit.s3get)."""
+        self._count()
+
+    def credentials(self) -> Any:
+        """The session's botocore Credentials (None when there are none)."""
+        with self._lock:  # sessions are not thread-safe
+            return self._session.get_credentials()
+
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return self._pool.submit(fn, *args)
 
