@@ -83,6 +83,13 @@ def _bucket(s3: Any, name: str, region: str) -> None:
     if region != "us-east-1":
         create["CreateBucketConfiguration"] = {"LocationConstraint": region}
     s3.create_bucket(**create)
+    # AWS encrypts every new bucket with SSE-S3 (since January 2023); moto does not.
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
     s3.delete_public_access_block(Bucket=name)  # "untick Block all public access"
     s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
     public_read = {
