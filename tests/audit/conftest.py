@@ -6,15 +6,11 @@ state the way the other AWS tests do with unique names.
 
 from __future__ import annotations
 
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
+from tests.support.moto_api import account, account_server  # noqa: F401 - this folder's fixtures
 from toolkit.config import load_project
 from toolkit.config.model import Environment, Project
-from toolkit.emulator import Emulator, moto_server
 
 HARDENED = """\
 version: 1
@@ -48,22 +44,6 @@ principals:
     grants:
       - {bucket: docs, prefix: uploads/, actions: [write]}
 """
-
-
-@pytest.fixture(scope="module")
-def account_server() -> Iterator[Emulator]:
-    with moto_server(extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def account(account_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    """A fresh, empty emulated account."""
-    request = urllib.request.Request(f"{account_server.endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=30).close()
-    for name, value in account_server.client_env().items():
-        monkeypatch.setenv(name, value)
-    return account_server
 
 
 def load(path: Path, endpoint: str, text: str = HARDENED) -> tuple[Project, Environment]:

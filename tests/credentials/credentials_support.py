@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import click
 import pytest
 from botocore.config import Config
 
+from tests.support.moto_api import set_auth
 from toolkit.cli import command_options
 from toolkit.config import Environment, load_project
 from toolkit.credentials.cli import register
@@ -36,14 +36,6 @@ REGION = "us-east-1"
 def keys_moto() -> Iterator[Emulator]:
     with moto_server() as emulator:
         yield emulator
-
-
-def set_auth(endpoint: str, count: str) -> None:
-    req = urllib.request.Request(
-        f"{endpoint}/moto-api/reset-auth", data=count.encode(), method="POST", headers={"Content-Type": "text/plain"}
-    )
-    with urllib.request.urlopen(req, timeout=10):
-        pass
 
 
 @pytest.fixture

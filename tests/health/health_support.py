@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from tests.support.moto_api import set_auth
 from toolkit.config import Environment, load_project
 from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, Emulator, free_port, moto_server
 
@@ -47,19 +47,11 @@ def iam_moto() -> Iterator[Emulator]:
         yield emulator
 
 
-def _set_auth(endpoint: str, count: str) -> None:
-    req = urllib.request.Request(
-        f"{endpoint}/moto-api/reset-auth", data=count.encode(), method="POST", headers={"Content-Type": "text/plain"}
-    )
-    with urllib.request.urlopen(req, timeout=10):
-        pass
-
-
 @pytest.fixture
 def enforce_iam(iam_moto: Emulator) -> Iterator[Callable[[], None]]:
     """Call it to switch IAM enforcement on (after setting up users); always switched off afterwards."""
-    yield lambda: _set_auth(iam_moto.endpoint, "0")
-    _set_auth(iam_moto.endpoint, "inf")
+    yield lambda: set_auth(iam_moto.endpoint, "0")
+    set_auth(iam_moto.endpoint, "inf")
 
 
 @dataclass(frozen=True)

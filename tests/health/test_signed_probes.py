@@ -12,8 +12,9 @@ from typing import Any
 
 import boto3
 import pytest
-from health_support import Deployed, RcloneS3, _set_auth, client, example_config
+from health_support import Deployed, RcloneS3, client, example_config
 
+from tests.support.moto_api import set_auth
 from toolkit.config import Environment, load_project
 from toolkit.emulator import Emulator
 from toolkit.findings import Status
@@ -160,7 +161,7 @@ def test_table_access_denied_names_the_missing_action(iam_deployed: Deployed, en
     assert finding.details["diagnosis"] == "access-denied"
     assert "dynamodb:PutItem" in finding.message
     assert "principals:\n  app:" in finding.details["config_fix"]
-    _set_auth(iam_deployed.endpoint, "inf")  # read back with the fake operator keys
+    set_auth(iam_deployed.endpoint, "inf")  # read back with the fake operator keys
     assert iam_deployed.leftovers() == {}
 
 

@@ -5,31 +5,13 @@ so AmazonS3FullAccess exists), reset to empty before each test; and PostgreSQL f
 from __future__ import annotations
 
 import os
-import urllib.request
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
-from toolkit.emulator import Emulator, moto_server
+from tests.support.moto_api import account, account_server  # noqa: F401 - this folder's fixtures
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture(scope="module")
-def account_server() -> Iterator[Emulator]:
-    with moto_server(extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def account(account_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    """A fresh, empty emulated account."""
-    request = urllib.request.Request(f"{account_server.endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=30).close()
-    for name, value in account_server.client_env().items():
-        monkeypatch.setenv(name, value)
-    return account_server
 
 
 @pytest.fixture(scope="session")

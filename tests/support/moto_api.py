@@ -1,0 +1,44 @@
+"""moto's own control API, and the per-test emulated account built on it.
+
+- `reset(endpoint)`: every service back to empty (a fresh account), in a few milliseconds.
+- `set_auth(endpoint, count)`: IAM enforcement on after `count` more requests ("0": now; "inf": off).
+- `account_server` / `account` fixtures: one server per test module (with AWS managed policies, so
+  AmazonS3FullAccess exists), reset before each test. For tests that read a whole account (audit,
+  discover, the scenarios), where unique names are not enough to keep tests apart.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from toolkit.emulator import Emulator, moto_server
+
+
+def reset(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=30).close()
+
+
+def set_auth(endpoint: str, count: str) -> None:
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth", data=count.encode(), method="POST", headers={"Content-Type": "text/plain"}
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+@pytest.fixture(scope="module")
+def account_server() -> Iterator[Emulator]:
+    with moto_server(extra_env={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def account(account_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """A fresh, empty emulated account, and the environment variables that point boto3 at it."""
+    reset(account_server.endpoint)
+    for name, value in account_server.client_env().items():
+        monkeypatch.setenv(name, value)
+    return account_server
