@@ -1002,3 +1002,16 @@ def test_assume_role_principals_are_checked(problems_of: Callable[[str], list[Pr
                    "    grants: [{bucket: b, actions: [read]}]\n")
     problems = problems_of(text)
     assert {p.line for p in problems} == {line_of(text, "not-an-arn"), line_of(text, "ecs tasks")}
+
+
+def test_dotenv_names_are_checked_by_validate(problems_of: Callable[[str], list[Problem]]) -> None:
+    text = HEAD + (
+        "buckets:\n  docs: {}\nprincipals:\n  app:\n"
+        "    dotenv: {access_key_id: KEY, secret_access_key: KEY, bucket_key: dcos}\n"
+        "    grants: [{bucket: docs, actions: [read]}]\n"
+    )
+    problems = {p.path: p for p in problems_of(text)}
+    assert set(problems) == {"principals.app.dotenv", "principals.app.dotenv.bucket_key"}
+    assert "used twice" in problems["principals.app.dotenv"].message
+    assert "did you mean 'docs'" in problems["principals.app.dotenv.bucket_key"].message
+    assert {p.line for p in problems.values()} == {line_of(text, "dotenv:")}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 from credentials_support import Deployed, admin_keys, cli, client
 
@@ -130,10 +131,14 @@ def test_issue_uses_the_principals_variable_names(
 def test_a_wrong_bucket_key_in_dotenv_is_refused_before_any_key_is_made(
     moto: Emulator, deploy: Callable[..., Deployed], tmp_path: Path
 ) -> None:
-    deployed = deploy(moto.endpoint, dotenv={"bucket_key": "doc"})
+    deployed = deploy(moto.endpoint)
+    # The config is then edited by hand: the config loader itself refuses it, located at the key.
+    text = yaml.safe_load(deployed.config.read_text(encoding="utf-8"))
+    text["principals"]["app"]["dotenv"] = {"bucket_key": "doc"}
+    deployed.config.write_text(yaml.safe_dump(text), encoding="utf-8")
     result = run(deployed, "issue", "--principal", "app", "--dotenv", str(tmp_path / ".env"))
     assert result.exit_code == 1
-    assert "did you mean 'docs'" in result.stderr
+    assert "principals.app.dotenv.bucket_key" in result.stderr and "did you mean 'docs'" in result.stderr
     assert deployed.access_keys() == {} and not (tmp_path / ".env").exists()
 
 

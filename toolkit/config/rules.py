@@ -286,6 +286,7 @@ def check_principal(checker: Checker, path: KeyPath, spec: PrincipalSpec, *, dec
         )
     if spec.kind == "user" and (spec.assume_role_services or spec.assume_role_arns):
         checker.add((*path, "kind"), "assume_role_* only apply to roles", "set `kind: role`, or remove them")
+    _check_dotenv(checker, (*path, "dotenv"), spec, buckets=declared["buckets"])
     if not spec.grants:
         checker.add(
             path,
@@ -321,3 +322,17 @@ def check_principal(checker: Checker, path: KeyPath, spec: PrincipalSpec, *, dec
                     f"'{grant.prefix}' is not a key prefix",
                     "write a prefix such as 'uploads/' (no leading '/', no '*')",
                 )
+
+
+def _check_dotenv(checker: Checker, path: KeyPath, spec: PrincipalSpec, *, buckets: set[str]) -> None:
+    """The .env variable names `cargohold credentials` writes: distinct, and a bucket key that exists."""
+    names = spec.dotenv
+    chosen = [n for n in (names.access_key_id, names.secret_access_key, names.region, names.bucket) if n]
+    if len(set(chosen)) != len(chosen):
+        checker.add(
+            path,
+            f"the same variable name is used twice: {', '.join(chosen)}",
+            "give access_key_id, secret_access_key, region and bucket different names",
+        )
+    if names.bucket_key is not None and names.bucket_key not in buckets:
+        checker.unknown_ref((*path, "bucket_key"), "bucket", names.bucket_key, sorted(buckets))
