@@ -21,7 +21,9 @@ from credentials_support import Deployed, admin_keys, cli, client
 from toolkit.config import load_project
 from toolkit.credentials import keys
 from toolkit.emulator import Emulator
+from toolkit.findings import Status
 from toolkit.health.credentials import parse_dotenv
+from toolkit.health.run import run_health
 
 
 def run(deployed: Deployed, *args: str) -> Result:
@@ -126,6 +128,10 @@ def test_issue_uses_the_principals_variable_names(
     assert set(got) == {"APP_S3_KEY", "APP_S3_SECRET", "UPLOADS_BUCKET"}
     assert got["UPLOADS_BUCKET"] == deployed.env.buckets["logs"].name
     assert_no_secret(result, got["APP_S3_SECRET"])
+    # health reads the same file under the same names.
+    report = run_health(deployed.env, project=deployed.project, principal="app", credentials=path)
+    [proof] = [f for f in report.findings if f.check.id == "health.principal-credentials"]
+    assert proof.status is Status.PASS, proof.message
 
 
 def test_a_wrong_bucket_key_in_dotenv_is_refused_before_any_key_is_made(

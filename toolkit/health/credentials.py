@@ -78,7 +78,11 @@ def parse_dotenv(text: str, *, source: str = "the credentials file") -> dict[str
     return values
 
 
-def read_credentials_file(path: Path) -> PrincipalCredentials:
+def read_credentials_file(
+    path: Path, *, access_key_var: str = ACCESS_KEY_VAR, secret_key_var: str = SECRET_KEY_VAR
+) -> PrincipalCredentials:
+    """The keys in a .env file; the variable names default to the SDK's (a principal's `dotenv:` may
+    rename them, as `cargohold credentials` writes them)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -88,16 +92,16 @@ def read_credentials_file(path: Path) -> PrincipalCredentials:
             "AWS_SECRET_ACCESS_KEY",
         ) from None
     values = parse_dotenv(text, source=str(path))
-    missing = [name for name in (ACCESS_KEY_VAR, SECRET_KEY_VAR) if not values.get(name)]
+    missing = [name for name in (access_key_var, secret_key_var) if not values.get(name)]
     if missing:
         raise CredentialsError(
             f"{path} has no {' or '.join(missing)}",
-            hint=f"the file needs {ACCESS_KEY_VAR}=... and {SECRET_KEY_VAR}=... (and {SESSION_TOKEN_VAR}=... for "
+            hint=f"the file needs {access_key_var}=... and {secret_key_var}=... (and {SESSION_TOKEN_VAR}=... for "
             "temporary credentials)",
         )
     return PrincipalCredentials(
-        access_key_id=values[ACCESS_KEY_VAR],
-        secret_access_key=values[SECRET_KEY_VAR],
+        access_key_id=values[access_key_var],
+        secret_access_key=values[secret_key_var],
         session_token=values.get(SESSION_TOKEN_VAR) or None,
         source=f"file {path}",
     )

@@ -100,7 +100,10 @@ def _principal_ready(run: Run, principal: Principal, credentials: Path | None) -
     warning = ""
     try:
         if credentials is not None:
-            run.credentials = read_credentials_file(credentials)
+            names = principal.spec.dotenv  # the variable names `cargohold credentials` wrote
+            run.credentials = read_credentials_file(
+                credentials, access_key_var=names.access_key_id, secret_key_var=names.secret_access_key
+            )
             if loose_permissions(credentials):
                 warning = f" (warning: {credentials} is readable by other users: chmod 600 it)"
         elif principal.spec.kind == "role":
