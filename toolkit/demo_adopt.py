@@ -14,7 +14,8 @@ from toolkit import aws
 from toolkit.audit.run import audit
 from toolkit.config.model import Environment, Project
 from toolkit.credentials.keys import rotate
-from toolkit.discover import discover, import_blocks, imports_for, load_discovered, render_fragment
+from toolkit.discover.read import discover
+from toolkit.discover.write import import_blocks, imports_for, load_discovered, render_fragment
 from toolkit.legacy_setup import DYNAMODB_FULL_ACCESS, S3_FULL_ACCESS, LegacySetup, make_by_hand
 from toolkit.standin import block_public_access_for_account, materialize
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from toolkit.config import load_project
-from toolkit.discover import Discovered, Discovery, load_discovered, render_fragment
 from toolkit.discover.grants import Targets, parse_grants, render
+from toolkit.discover.read import Discovered, Discovery
+from toolkit.discover.write import load_discovered, render_fragment
 
 T = Targets(buckets={"b-docs": "docs"}, tables={"t-users": "users"}, region="us-east-1", account="123456789012")
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/t-users"

@@ -11,7 +11,8 @@ import yaml
 
 from tests.discover.conftest import pointed
 from toolkit.config import declared_resources
-from toolkit.discover import Remark, discover, imports_for, load_discovered, render_fragment
+from toolkit.discover.read import Remark, discover
+from toolkit.discover.write import imports_for, load_discovered, render_fragment
 from toolkit.emulator import Emulator
 
 EMPTY = """\

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from tests.discover.test_discover_round_trip import assert_same
 from tests.support.moto_api import reset
 from toolkit.config import load_project
-from toolkit.discover import discover, load_discovered
+from toolkit.discover.read import discover
+from toolkit.discover.write import load_discovered
 from toolkit.emulator import Emulator
 from toolkit.errors import ConfigError
 from toolkit.paths import grant_vocabulary

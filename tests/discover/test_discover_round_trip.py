@@ -15,7 +15,8 @@ from tests.discover.conftest import pointed
 from toolkit.config import declared_resources, load_project
 from toolkit.config.desired import desired_state
 from toolkit.config.model import Environment
-from toolkit.discover import Discovery, discover, full_config_text, imports_for, load_discovered, render_fragment
+from toolkit.discover.read import Discovery, discover
+from toolkit.discover.write import full_config_text, imports_for, load_discovered, render_fragment
 from toolkit.emulator import Emulator
 from toolkit.standin import materialize
 

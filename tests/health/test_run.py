@@ -12,7 +12,7 @@ from health_support import Deployed, example_config, write_env_file
 
 from toolkit.emulator import Emulator
 from toolkit.findings import Finding, Report, Status
-from toolkit.health import run_health
+from toolkit.health.run import run_health
 
 
 def by_check(report: Report, check_id: str) -> list[Finding]:

@@ -27,7 +27,8 @@ from toolkit import aws
 from toolkit.audit.run import audit
 from toolkit.config import load_project
 from toolkit.config.model import Environment, Project
-from toolkit.discover import Discovery, discover, load_discovered
+from toolkit.discover.read import Discovery, discover
+from toolkit.discover.write import load_discovered
 from toolkit.emulator import Emulator
 from toolkit.findings import Report, Status
 from toolkit.legacy_setup import DYNAMODB_FULL_ACCESS, S3_FULL_ACCESS, LegacySetup, make_by_hand

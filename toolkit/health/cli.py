@@ -54,7 +54,7 @@ def register(main: click.Group, command_options: Callable[[Callable[..., Any]], 
         Probe objects and items are removed afterwards. Every failure comes with a diagnosis and a fix.
         """
         from toolkit.config import load_project
-        from toolkit.health import run_health
+        from toolkit.health.run import run_health
 
         project = load_project(config_path)
         env = project.environment(env_name)
