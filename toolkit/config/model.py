@@ -76,6 +76,19 @@ class Environment:
     def endpoint(self) -> str | None:
         return self.spec.endpoint
 
+    def principal(self, key: str) -> Principal:
+        """The principal with this config key, or one clear error naming the ones there are."""
+        from toolkit.config.diagnostics import did_you_mean
+        from toolkit.errors import CargoholdError
+
+        if key in self.principals:
+            return self.principals[key]
+        guess = did_you_mean(key, self.principals)
+        raise CargoholdError(
+            f"no principal '{key}' in environment '{self.name}'" + (f"; did you mean '{guess}'?" if guess else ""),
+            hint=f"principals defined: {', '.join(self.principals) or 'none'}",
+        )
+
 
 @dataclass(frozen=True)
 class Project:

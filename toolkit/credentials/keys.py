@@ -25,7 +25,6 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from toolkit import aws
-from toolkit.config.diagnostics import did_you_mean
 from toolkit.config.model import Bucket, Environment, Principal
 from toolkit.credentials import dotenv
 from toolkit.credentials.dotenv import DotenvWrite
@@ -194,13 +193,7 @@ def mask(key_id: str | None) -> str:
 
 def user_principal(env: Environment, key: str) -> Principal:
     """The principal named `key`, which must be an IAM user (a role has no keys: the error says why)."""
-    if key not in env.principals:
-        guess = did_you_mean(key, env.principals)
-        raise KeysError(
-            f"no principal '{key}' in environment '{env.name}'" + (f"; did you mean '{guess}'?" if guess else ""),
-            hint=f"principals defined: {', '.join(env.principals) or 'none'}",
-        )
-    principal = env.principals[key]
+    principal = env.principal(key)
     if principal.spec.kind == "role":
         raise RoleNeedsNoKeys(
             f"principal '{key}' is an IAM role ({principal.arn}): a role has no access keys; the application "
@@ -223,13 +216,7 @@ def role_guidance(principal: Principal) -> str:
 
 def plain_values(env: Environment, principal: Principal) -> dict[str, str | None]:
     """The non-secret variables for the principal's .env: the region and its bucket's name."""
-    names = principal.spec.dotenv
-    chosen = [n for n in (names.access_key_id, names.secret_access_key, names.region, names.bucket) if n]
-    if len(set(chosen)) != len(chosen):
-        raise KeysError(
-            f"principals.{principal.key}.dotenv names the same variable twice: {', '.join(chosen)}",
-            hint="give access_key_id, secret_access_key, region and bucket different variable names",
-        )
+    names = principal.spec.dotenv  # distinct, and bucket_key a declared bucket: config.yaml's rules say so
     values: dict[str, str | None] = {}
     if names.region:
         values[names.region] = env.region
@@ -243,13 +230,6 @@ def app_bucket(env: Environment, principal: Principal) -> Bucket | None:
     """`dotenv.bucket_key`, else the first bucket the principal has a grant on (None: no bucket grant)."""
     wanted = principal.spec.dotenv.bucket_key
     if wanted is not None:
-        if wanted not in env.buckets:
-            guess = did_you_mean(wanted, env.buckets)
-            raise KeysError(
-                f"principals.{principal.key}.dotenv.bucket_key: no bucket '{wanted}' in environment '{env.name}'"
-                + (f"; did you mean '{guess}'?" if guess else ""),
-                hint=f"buckets defined: {', '.join(env.buckets) or 'none'}",
-            )
         return env.buckets[wanted]
     for grant in principal.spec.grants:
         if grant.bucket is not None and grant.bucket in env.buckets:

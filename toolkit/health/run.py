@@ -15,7 +15,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from toolkit import __version__, aws
 from toolkit.config.model import Environment, Principal
-from toolkit.errors import CargoholdError
 from toolkit.findings import Report, errored, failed, passed
 from toolkit.health import checks
 from toolkit.health.credentials import (
@@ -83,12 +82,7 @@ def run_health(
 def choose_principal(env: Environment, key: str | None) -> Principal | None:
     """The --principal named, or the only principal configured; None when there is none to choose."""
     if key is not None:
-        if key not in env.principals:
-            known = ", ".join(env.principals) or "none"
-            raise CargoholdError(
-                f"no principal '{key}' in environment '{env.name}'", hint=f"principals defined: {known}"
-            )
-        return env.principals[key]
+        return env.principal(key)
     if len(env.principals) == 1:
         return next(iter(env.principals.values()))
     return None
