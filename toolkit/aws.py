@@ -67,6 +67,11 @@ def terraform_env(env: Environment) -> dict[str, str]:
     return out
 
 
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a failed call ("" when the response carries none)."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
 def explain(exc: Exception, *, action: str) -> AwsError:
     """One clear error for a failed AWS call, with what to do about it."""
     if isinstance(exc, NoCredentialsError):

@@ -40,7 +40,7 @@ def _state_bucket(env: Environment) -> list[Step]:
         s3.head_bucket(Bucket=name)
         created = False
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
+        code = aws.error_code(exc)
         if code in ("403", "AccessDenied"):
             raise AwsError(
                 f"state bucket '{name}' exists but belongs to someone else or is not readable",
@@ -130,7 +130,7 @@ def _ensure_state_lifecycle(s3: Any, name: str) -> bool:
         s3.get_bucket_lifecycle_configuration(Bucket=name)
         return False
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "NoSuchLifecycleConfiguration":
+        if aws.error_code(exc) != "NoSuchLifecycleConfiguration":
             raise
     s3.put_bucket_lifecycle_configuration(
         Bucket=name,
@@ -164,7 +164,7 @@ def _lock_table(env: Environment) -> Step:
     try:
         table = ddb.describe_table(TableName=name)["Table"]
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+        if aws.error_code(exc) != "ResourceNotFoundException":
             raise
         ddb.create_table(
             TableName=name,

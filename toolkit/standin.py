@@ -18,12 +18,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from toolkit import aws
+from toolkit.aws import error_code
 from toolkit.config.model import Bucket, Environment, Principal, Table
 from toolkit.errors import CargoholdError
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def materialize(env: Environment, *, tls_policy: bool = True) -> None:
@@ -72,7 +69,7 @@ def make_bucket(s3: Any, bucket: Bucket, env: Environment) -> None:
     try:
         s3.create_bucket(**create)
     except ClientError as exc:
-        if _code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+        if error_code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
             raise
     s3.put_bucket_ownership_controls(
         Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
@@ -286,7 +283,7 @@ def make_table(ddb: Any, table: Table) -> None:
     try:
         ddb.create_table(**create)
     except ClientError as exc:
-        if _code(exc) != "ResourceInUseException":
+        if error_code(exc) != "ResourceInUseException":
             raise
         _update_table(ddb, create)  # keys and indexes cannot change in place; the settings can
     ddb.update_continuous_backups(
@@ -326,7 +323,7 @@ def _exists_ok(call: Any, **kwargs: Any) -> None:
     try:
         call(**kwargs)
     except ClientError as exc:
-        if _code(exc) != "EntityAlreadyExists":
+        if error_code(exc) != "EntityAlreadyExists":
             raise
 
 
@@ -337,7 +334,7 @@ def _policy(iam: Any, principal: Principal, account: str) -> str:
     try:
         return str(iam.create_policy(PolicyName=name, Path=s.path, PolicyDocument=document)["Policy"]["Arn"])
     except ClientError as exc:
-        if _code(exc) != "EntityAlreadyExists":
+        if error_code(exc) != "EntityAlreadyExists":
             raise
     arn = f"arn:aws:iam::{account}:policy{s.path}{name}"
     for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
@@ -365,7 +362,7 @@ def make_principal(iam: Any, principal: Principal) -> None:
     try:
         iam.create_role(RoleName=name, Path=s.path, AssumeRolePolicyDocument=trust_document)
     except ClientError as exc:
-        if _code(exc) != "EntityAlreadyExists":
+        if error_code(exc) != "EntityAlreadyExists":
             raise
         iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust_document)
     iam.attach_role_policy(RoleName=name, PolicyArn=arn)

@@ -36,6 +36,7 @@ from botocore.exceptions import (
 from migrate.db.base import DEFAULT_BACKOFF, Backoff, RowStoreError
 from migrate.job import DynamoDatabase
 from migrate.types import Row, RowId, RowOutcome, RowStatus, RowUpdate
+from toolkit.aws import error_code
 
 _THROTTLED = {
     "ProvisionedThroughputExceededException",
@@ -144,7 +145,7 @@ class DynamoRowStore:
                 hint="check the region, the endpoint, the network and the credentials, then run again",
             ) from exc
         except ClientError as exc:
-            code = _code(exc)
+            code = error_code(exc)
             if code in _DENIED:
                 raise RowStoreError(
                     f"DynamoDB refused {operation} on table {self.spec.table!r} ({code})",
@@ -156,7 +157,7 @@ class DynamoRowStore:
         try:
             table = self._call("describe_table", TableName=self.spec.table)["Table"]
         except ClientError as exc:
-            if _code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 raise RowStoreError(
                     f"DynamoDB table {self.spec.table!r} does not exist",
                     hint="check `database.table` in the job, the region and the endpoint",
@@ -308,7 +309,7 @@ class DynamoRowStore:
         try:
             self._call("update_item", **request)
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise RowStoreError(f"updating row {update.id} of {self.spec.table!r} failed: {exc}") from exc
         else:
             return "updated"
@@ -377,16 +378,12 @@ class DynamoRowStore:
         self.close()
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def _retryable(exc: Exception) -> bool:
     if isinstance(exc, (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError)):
         return True
     if isinstance(exc, ClientError):
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return _code(exc) in _THROTTLED or (isinstance(status, int) and status >= 500)
+        return error_code(exc) in _THROTTLED or (isinstance(status, int) and status >= 500)
     return False
 
 

@@ -104,7 +104,7 @@ def read(call: Callable[[], T], *, absent: tuple[str, ...] = (), default: Any = 
     try:
         return Fetched(call())
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in absent:
+        if aws.error_code(exc) in absent:
             return Fetched(default)
         return Fetched(error=error_text(exc))
     except (BotoCoreError, TimeoutError) as exc:

@@ -29,6 +29,7 @@ from typing import Any, Literal, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from toolkit import aws
+from toolkit.aws import error_code
 from toolkit.config.model import Environment
 from toolkit.cost.prices import DAYS_PER_MONTH
 from toolkit.cost.usage import BucketUsage, MultipartUpload, Requests, TableUsage, Usage
@@ -111,10 +112,6 @@ def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 @dataclass
 class _Bucket:
     key: str
@@ -183,14 +180,14 @@ def _read_bucket(s3: Any, bucket: _Bucket, settings: MeasureSettings) -> None:
         bucket.versioning = "Enabled" if status == "Enabled" else "Suspended" if status == "Suspended" else "Disabled"
     except (ClientError, BotoCoreError) as exc:
         bucket.errors["versions"] = _why(exc)
-        if isinstance(exc, ClientError) and _code(exc) == "NoSuchBucket":
+        if isinstance(exc, ClientError) and error_code(exc) == "NoSuchBucket":
             for aspect in ("storage", "requests", "multipart", "lifecycle"):
                 bucket.errors[aspect] = _why(exc)
             return
     try:
         rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket.name).get("Rules", [])
     except ClientError as exc:
-        rules = [] if _code(exc) == "NoSuchLifecycleConfiguration" else None
+        rules = [] if error_code(exc) == "NoSuchLifecycleConfiguration" else None
         if rules is None:
             bucket.errors["lifecycle"] = _why(exc)
     except BotoCoreError as exc:

@@ -255,7 +255,7 @@ def _iam_call(action: str, call: Callable[..., Any], /, **params: Any) -> Any:
         return call(**params)
     except (ClientError, BotoCoreError) as exc:
         error = aws.explain(exc, action=action)
-        code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
+        code = aws.error_code(exc) if isinstance(exc, ClientError) else None
         if code == "NoSuchEntity" and "UserName" in params and "AccessKeyId" not in params:
             error.hint = f"the IAM user {params['UserName']} does not exist: deploy it first (`cargohold apply`)"
         elif code == "LimitExceeded":

@@ -23,7 +23,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from toolkit.aws import is_emulator
+from toolkit.aws import error_code, is_emulator
 from toolkit.config.model import Bucket, Environment, Principal, Table
 from toolkit.config.schema import Grant
 from toolkit.findings import Check, Finding, errored, failed, passed
@@ -104,10 +104,6 @@ def diagnosed(check: Check, resource: str, diagnosis: Diagnosis, *, status: str 
     return make(check, resource, diagnosis.message(), details=diagnosis.to_json(), **kw)
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 # ------------------------------------------------------------------ operator: account and buckets
 
 
@@ -146,7 +142,7 @@ def check_buckets(run: Run) -> None:
             head = s3.head_bucket(Bucket=bucket.name)
         except ClientError as exc:
             failure = from_client_error(exc)
-            if _code(exc) in _MISSING_BUCKET:
+            if error_code(exc) in _MISSING_BUCKET:
                 failure = Failure(code="NoSuchBucket", status=failure.status, headers=failure.headers)
                 run.missing_buckets.add(bucket.key)
                 run.add(diagnosed(checks.BUCKET_EXISTS, bucket.arn, diagnose(failure, attempt)))
@@ -530,7 +526,7 @@ def remove_object(s3: Any, bucket: str, key: str) -> str | None:
         try:
             listing = s3.list_object_versions(Bucket=bucket, Prefix=key)
         except ClientError as exc:
-            if _code(exc) not in ("NotImplemented", "MethodNotAllowed", "501", "405"):
+            if error_code(exc) not in ("NotImplemented", "MethodNotAllowed", "501", "405"):
                 raise
             s3.delete_object(Bucket=bucket, Key=key)  # an endpoint without versions
             return None
@@ -592,7 +588,7 @@ def check_tables(run: Run) -> None:
                 try:
                     operator.delete_item(TableName=table.name, Key=key)
                 except (ClientError, BotoCoreError) as exc:
-                    if not (isinstance(exc, ClientError) and _code(exc) == "ResourceNotFoundException"):
+                    if not (isinstance(exc, ClientError) and error_code(exc) == "ResourceNotFoundException"):
                         problems.append(f"could not remove the probe item {key} from {table.name} ({exc})")
         done = "PutItem, GetItem, DeleteItem" if "write" in words else "GetItem (read only)"
         _report(run, checks.TABLE_PROBE, table.arn, result, problems, ok_message=f"{done} on {table.name}")
