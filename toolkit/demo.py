@@ -8,7 +8,6 @@ app's files into it, then audits it, checks its health and estimates its cost.
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 import time
 from collections import Counter
@@ -52,7 +51,7 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
     emulator_env = {"MOTO_DISABLE_GLOBAL_CORS": "1", "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
     with moto_server(extra_env=emulator_env) as emulator, tempfile.TemporaryDirectory(prefix="cargohold-") as tmp:
         say(f"3. Started an AWS emulator (moto server) at {emulator.endpoint}")
-        env = _pointed_at(project.environment(DEMO_ENV), emulator.endpoint)
+        env = project.environment(DEMO_ENV).at_endpoint(emulator.endpoint)
         first = bootstrap(env)
         again = bootstrap(env)
         say("4. Bootstrapped the Terraform state backend into the emulator:")
@@ -118,10 +117,6 @@ def _summarize(adopted: dict[str, Any], migration: dict[str, Any] | None, operat
         f"config.yaml ({after['waived']} waived); the pasted key rotated into a {adopted['rotated']['mode_after']} "
         f".env; {moved}every object verified."
     )
-
-
-def _pointed_at(env: Environment, endpoint: str) -> Environment:
-    return dataclasses.replace(env, spec=env.spec.model_copy(update={"endpoint": endpoint}))
 
 
 def _validate_examples() -> list[dict[str, Any]]:

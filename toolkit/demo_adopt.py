@@ -3,7 +3,6 @@ audited, brought under config.yaml, and its pasted access key rotated into a 060
 
 from __future__ import annotations
 
-import dataclasses
 import stat
 from collections import Counter
 from collections.abc import Callable
@@ -58,7 +57,7 @@ def _discover(project: Project, env: Environment, work: Path, say: Say, number: 
     discovery = discover(project, env, include_declared=True)
     found = load_discovered(project, discovery)
     # The discovered environment keeps config.yaml's settings; the demo's points at its own emulator.
-    found = dataclasses.replace(found, spec=found.spec.model_copy(update={"endpoint": env.endpoint}))
+    found = found.at_endpoint(env.endpoint)
     blocks = imports_for(found, discovery)
     (work / "discovered.config.yaml").write_text(render_fragment(discovery), encoding="utf-8")
     (work / "imports.tf").write_text(import_blocks(blocks, discovery), encoding="utf-8")

@@ -6,6 +6,7 @@ Terraform variables, the offline preview, the IAM policies and (later) the audit
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,10 @@ class Environment:
     @property
     def endpoint(self) -> str | None:
         return self.spec.endpoint
+
+    def at_endpoint(self, endpoint: str | None) -> Environment:
+        """The same environment, reached through another endpoint (the demo's own emulator)."""
+        return dataclasses.replace(self, spec=self.spec.model_copy(update={"endpoint": endpoint}))
 
     def principal(self, key: str) -> Principal:
         """The principal with this config key, or one clear error naming the ones there are."""
