@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
 
+from migrate.keys import compile_template
 from toolkit.config import Environment, yamlsource
 from toolkit.config.diagnostics import did_you_mean, problems_from
 from toolkit.config.yamlsource import KeyPath
@@ -46,6 +47,12 @@ class TargetSpec(Strict):
     content_type: str = "auto"  # "auto": detected from the file name
     cache_control: str | None = None
     metadata: dict[str, str] = {}
+
+    @field_validator("key_template")
+    @classmethod
+    def _template_compiles(cls, value: str) -> str:
+        compile_template(value)  # a TemplateError (a ValueError with a hint) becomes a located problem
+        return value
 
 
 class SqlDatabase(Strict):

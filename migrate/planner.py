@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from migrate.db import RowStore
 from migrate.job import DynamoDatabase, LoadedJob
-from migrate.keys import TemplateError, key_problems, relative_path, render_key
+from migrate.keys import TemplateError, check_fields, compile_template, key_problems, relative_path
 from migrate.scan import ScanStats, scan
 from migrate.types import LocalFile, Row, UploadItem
 from migrate.work import PlannedObject, PlannedRow
@@ -71,8 +71,17 @@ class PlanReport:
     @property
     def has_problems(self) -> bool:
         """What blocks part of the migration and needs a person: exit code 2 for `migrate plan`."""
-        blocking = (self.missing_files, self.outside_source, self.collisions, self.invalid_keys, self.template_errors)
-        return any(blocking)
+        return any(self.problem_counts().values())
+
+    def problem_counts(self) -> dict[str, int]:
+        """Rows this plan leaves behind, by reason (what `migrate run` reports as incomplete)."""
+        return {
+            "missing_files": self.missing_files,
+            "outside_source": self.outside_source,
+            "collisions": self.collisions,
+            "invalid_keys": self.invalid_keys,
+            "template_errors": self.template_errors,
+        }
 
     def note(self, kind: str, sample: dict[str, Any], *, limit: int = 20) -> None:
         setattr(self, kind, getattr(self, kind) + 1)
@@ -98,8 +107,11 @@ class PlanReport:
 def plan(job: LoadedJob, store: RowStore, report: PlanReport) -> Iterator[PlannedObject]:
     """Yield the objects to upload with the rows to point at each; `report` fills in as it runs."""
     columns = Columns.of(job)
-    by_path = _rows_by_path(job, store, columns, report)
-    target = job.spec.target
+    template = compile_template(job.spec.target.key_template)
+    by_path, seen = _rows_by_path(job, store, report)
+    if seen:  # no rows read: nothing to check against, and nothing to migrate either
+        # Before the first object: a field no row has would fail every row, after uploading nothing useful.
+        check_fields(template, columns=seen, table=job.table)
     owner_of_key: dict[str, str] = {}  # key -> relpath: a second file wanting the same key is a collision
     for local in scan(
         job.source_dir,
@@ -117,7 +129,7 @@ def plan(job: LoadedJob, store: RowStore, report: PlanReport) -> Iterator[Planne
         by_key: dict[str, list[PlannedRow]] = {}
         for row in rows:
             try:
-                key = render_key(target.key_template, relpath=local.relpath, columns=row.columns)
+                key = template.render(relpath=local.relpath, columns=row.columns)
             except TemplateError as exc:
                 report.note("template_errors", {"row": row.id, "path": row.path, "error": str(exc)})
                 continue
@@ -140,11 +152,14 @@ def plan(job: LoadedJob, store: RowStore, report: PlanReport) -> Iterator[Planne
             report.note("missing_files", {"row": row.id, "path": row.path, "resolved": relpath})
 
 
-def _rows_by_path(job: LoadedJob, store: RowStore, columns: Columns, report: PlanReport) -> dict[str, list[Row]]:
+def _rows_by_path(job: LoadedJob, store: RowStore, report: PlanReport) -> tuple[dict[str, list[Row]], set[str]]:
+    """The rows to migrate, by the file they name; and every column name seen in any row read."""
     by_path: dict[str, list[Row]] = {}
+    seen: set[str] = set()
     source = str(job.source_dir)
     for row in store.rows():
         report.rows_read += 1
+        seen.update(map(str, row.columns))
         if row.key_value not in (None, ""):
             report.rows_already_migrated += 1
             continue
@@ -155,7 +170,7 @@ def _rows_by_path(job: LoadedJob, store: RowStore, columns: Columns, report: Pla
             report.note("outside_source", {"row": row.id, "path": row.path})
             continue
         by_path.setdefault(relpath, []).append(row)
-    return by_path
+    return by_path, seen
 
 
 def _planned_row(row: Row, key: str, job: LoadedJob, columns: Columns) -> PlannedRow:

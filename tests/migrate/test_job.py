@@ -100,6 +100,43 @@ def test_config_migration_mistakes_point_into_config_yaml(tmp_path: Path) -> Non
     assert (7, "migrations.one.database.url") in paths
 
 
+def test_a_bad_key_template_is_located_before_anything_runs(tmp_path: Path) -> None:
+    job_file = tmp_path / "bad.yaml"
+    job_file.write_text(
+        "source: {directory: up}\n"
+        "target:\n"
+        "  bucket: b\n"
+        "  key_template: '{user_id}/{path|slgu}'\n"  # line 4
+        "database: {url: 'sqlite:///a.db', table: t, path_column: p, key_column: k}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_job(config_path=tmp_path / "config.yaml", job_file=job_file)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.path) == (4, "target.key_template")
+    assert "unknown filter 'slgu'" in problem.message and "did you mean 'slug'?" in problem.message
+    assert problem.hint is not None and "clean, nfc, nfkc, ascii, slug, lower, upper, strip" in problem.hint
+
+
+def test_a_key_template_that_cannot_be_parsed_points_into_config_yaml(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "project: demo\n"
+        "environments: {dev: {region: us-east-1, account: '111111111111'}}\n"
+        "migrations:\n"
+        "  one:\n"
+        "    source: {directory: up}\n"
+        "    target: {bucket: b, key_template: '{user_id/{path|clean}'}\n"  # line 6
+        "    database: {url: 'sqlite:///a.db', table: t, path_column: p, key_column: k}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_job(config_path=config)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.path) == (6, "migrations.one.target.key_template")
+    assert "cannot be parsed" in problem.message and problem.hint
+    config.write_text(config.read_text().replace("'{user_id/{path|clean}'", "'{user_id}/{path|ascii|slug}'"))
+    assert load_job(config_path=config).spec.target.key_template == "{user_id}/{path|ascii|slug}"
+
+
 def test_choosing_a_job(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("project: demo\nenvironments: {dev: {region: us-east-1, account: '111111111111'}}\n")

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from migrate.keys import TemplateError, key_problems, path_fields, relative_path, render_key
+from migrate.keys import (
+    FILTERS,
+    TemplateError,
+    compile_template,
+    key_problems,
+    path_fields,
+    relative_path,
+    render_key,
+)
 from migrate.scan import ScanStats, matches, scan
 
 
@@ -115,10 +123,18 @@ def test_paths_relative_to_the_app_root(stored: str, expected: str | None) -> No
 
 def test_key_template_from_path_parts_and_row_columns() -> None:
     assert path_fields("a/b/c.tar.gz") == {
-        "path": "a/b/c.tar.gz", "dir": "a/b", "parent": "b", "filename": "c.tar.gz", "stem": "c.tar", "ext": "gz",
+        "path": "a/b/c.tar.gz",
+        "dir": "a/b",
+        "parent": "b",
+        "filename": "c.tar.gz",
+        "stem": "c.tar",
+        "ext": "gz",
     }
-    key = render_key("{user_id}/{course_id}/{unit}/{filename}", relpath="x/n #1.pdf",
-                     columns={"user_id": 7, "course_id": "c1", "unit": "u 2"})
+    key = render_key(
+        "{user_id}/{course_id}/{unit}/{filename}",
+        relpath="x/n #1.pdf",
+        columns={"user_id": 7, "course_id": "c1", "unit": "u 2"},
+    )
     assert key == "7/c1/u 2/n #1.pdf"
     assert render_key("{dir}/{filename}", relpath="top.txt", columns={}) == "top.txt"  # no "//", no leading "/"
     with pytest.raises(TemplateError, match="user"):
@@ -143,3 +159,114 @@ def test_invalid_keys(key: str, problem: str) -> None:
 def test_valid_keys_have_no_problems() -> None:
     assert key_problems("u/ü ñ #?+=&.pdf") == []
     assert key_problems("k" * 1024) == []
+
+
+# ---------------------------------------------------------------- filters
+
+
+@pytest.mark.parametrize(
+    ("template", "relpath", "expected"),
+    [
+        ("{filename|clean}", "a\tb\nc\x7fd\x00.txt", "a_b_c_d_.txt"),
+        ("{path|nfc}", "cafe\u0301/x", "caf\u00e9/x"),  # macOS-style decomposed name, composed
+        ("{path|nfkc}", "\ufb01le\u2460.txt", "file1.txt"),  # the "fi" ligature, a circled 1
+        ("{filename|ascii}", "ünïcødé Straße.txt", "unicode Strasse.txt"),
+        ("{filename|ascii}", "日本語.txt", ".txt"),  # nothing to spell: dropped
+        ("{path|slug}", "My Docs/Photo (1).JPG", "my-docs/photo-1.jpg"),
+        ("{path|lower}", "A/B.TXT", "a/b.txt"),
+        ("{path|upper}", "a/b.txt", "A/B.TXT"),
+        ("{stem|strip}.{ext}", " a b .txt", "a b.txt"),
+    ],
+)
+def test_each_filter(template: str, relpath: str, expected: str) -> None:
+    assert render_key(template, relpath=relpath, columns={}) == expected
+
+
+def test_every_filter_is_documented() -> None:
+    assert all(f.__doc__ and "\n" not in f.__doc__.strip() for f in FILTERS.values())
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Ünïcødé Files/Résumé – final!!.PDF", "unicode-files/resume-final.pdf"),
+        ("a - b/--x--/y", "a-b/x/y"),
+        ("a//b", "a/_/b"),  # every segment named
+        ("!!!/.../..", "_/.../_"),  # nothing left -> "_"; "..." is a name, ".." is not
+        ("-.-/. .", "_/_"),  # "." and ".." never come out
+        (".env", ".env"),
+        ("日本/写真.jpg", "_/.jpg"),
+        ("", ""),  # an empty {dir} stays empty (and collapses)
+    ],
+)
+def test_slug_edge_cases(value: str, expected: str) -> None:
+    assert FILTERS["slug"](value) == expected
+
+
+def test_filters_chain_left_to_right() -> None:
+    assert render_key("{path|ascii|slug}", relpath="Ünï/Ça Va.txt", columns={}) == "uni/ca-va.txt"
+    assert render_key("{name|strip|upper}-{filename}", relpath="x.txt", columns={"name": " ab "}) == "AB-x.txt"
+    assert render_key("{name|upper|lower}", relpath="x", columns={"name": "Ab"}) == "ab"
+    # spaces around the names are allowed; columns that are not text are filtered as their text
+    assert render_key("{ user_id | clean }/{ n|upper }", relpath="x", columns={"user_id": 7, "n": True}) == "7/TRUE"
+
+
+def test_conversions_and_format_specs_still_apply() -> None:
+    assert render_key("{n:05d}/{filename}", relpath="a", columns={"n": 42}) == "00042/a"
+    assert render_key("{name|upper:>4}", relpath="a", columns={"name": "ab"}) == "  AB"
+    assert render_key("{name|lower!r}", relpath="a", columns={"name": "AB"}) == "'ab'"
+    assert render_key("{{literal}}/{path}", relpath="a", columns={}) == "{literal}/a"
+
+
+@pytest.mark.parametrize("name", ["tab\there.txt", "new\nline.txt", "del\x7f.txt", "bell\x07.txt"])
+def test_clean_makes_control_characters_valid(name: str) -> None:
+    assert key_problems(render_key("{path}", relpath=f"d/{name}", columns={}))  # refused as it is
+    key = render_key("{path|clean}", relpath=f"d/{name}", columns={})
+    assert key_problems(key) == [] and key.startswith("d/") and "_" in key
+
+
+def test_unicode_normalisation_makes_two_spellings_one_key() -> None:
+    composed, decomposed = "caf\u00e9.txt", "cafe\u0301.txt"
+    assert composed != decomposed
+    for name in ("nfc", "nfkc"):
+        keys = {render_key(f"{{path|{name}}}", relpath=spelling, columns={}) for spelling in (composed, decomposed)}
+        assert keys == {composed}
+
+
+def test_unknown_filter_is_refused_at_compile_time_with_the_filters_listed() -> None:
+    with pytest.raises(TemplateError, match=r"unknown filter 'slgu'.*did you mean 'slug'") as caught:
+        compile_template("{user_id}/{path|slgu}")
+    assert caught.value.hint is not None and all(name in caught.value.hint for name in FILTERS)
+    with pytest.raises(TemplateError, match="unknown filter 'zzz' in"):
+        compile_template("{path|zzz}")
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ("{path", "cannot be parsed"),
+        ("path}", "cannot be parsed"),
+        ("{}", "has no name"),
+        ("{|slug}", "has no name"),
+        ("{0}", "has no name"),
+        ("{path|}", "unknown filter ''"),
+        ("{path!x}", "unknown conversion"),
+        ("{path:{width}}", "inside its format spec"),
+    ],
+)
+def test_malformed_templates_are_refused(template: str, problem: str) -> None:
+    with pytest.raises(TemplateError, match=problem):
+        compile_template(template)
+
+
+def test_a_compiled_template_names_its_fields_and_renders_per_row() -> None:
+    template = compile_template("{user_id|slug}/{created.year}/{user_id}-{filename|clean}")
+    assert template.fields == ("user_id", "created", "filename")
+
+    class Created:
+        year = 2024
+
+    key = template.render(relpath="x/a\tb.jpg", columns={"user_id": "Ann B", "created": Created()})
+    assert key == "ann-b/2024/Ann B-a_b.jpg"
+    with pytest.raises(TemplateError, match="NULL"):  # "None" in a key is never what was meant
+        template.render(relpath="a.jpg", columns={"user_id": None, "created": Created()})

@@ -130,6 +130,7 @@ def problems_from(exc: ValidationError, *, doc: Document, model: type[BaseModel]
             hint = f"write a value matching {error['ctx']['pattern']}"
         elif kind == "value_error":
             message = str(error["msg"]).removeprefix("Value error, ")
+            hint = getattr((error.get("ctx") or {}).get("error"), "hint", None)  # validators may raise with a hint
         else:
             message = str(error["msg"])
         problems.append(doc.problem(path, message, hint))
