@@ -16,6 +16,7 @@ import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,6 +73,8 @@ def _engine_for(url: str) -> sa.Engine:
         ) from exc
     connect_args: dict[str, Any] = {}
     backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        _require_sqlite_file(parsed)
     # Defaults only: a value in the URL's query string wins.
     if backend == "sqlite" and "timeout" not in parsed.query:
         connect_args["timeout"] = 30  # wait for the application's writers instead of failing at once
@@ -84,6 +87,24 @@ def _engine_for(url: str) -> sa.Engine:
             f"cannot open {parsed.render_as_string(hide_password=True)}: {exc}",
             hint="use sqlite:///..., postgresql+psycopg://... or mysql+pymysql://... (those drivers are installed)",
         ) from exc
+
+
+def _require_sqlite_file(url: sa.URL) -> None:
+    """A SQLite URL must name an existing file: connecting would otherwise create an empty database,
+    and the error would then blame the table. In-memory databases and SQLite URIs (`uri=true`, or a
+    `mode=` that says whether to create) are left to SQLite."""
+    database = url.database or ""
+    if database in ("", ":memory:") or "uri" in url.query or "mode" in url.query:
+        return
+    path = Path(database).resolve()
+    if path.is_file():
+        return
+    what = "is a directory, not a SQLite database" if path.is_dir() else "does not exist"
+    raise RowStoreError(
+        f"the SQLite database {path} {what}",
+        hint="check `database.url` in the job: a relative sqlite:///path is resolved relative to the job file"
+        " (write sqlite:////absolute/path for an absolute one); cargohold never creates the application's database",
+    )
 
 
 class SqlRowStore:

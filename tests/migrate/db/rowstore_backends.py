@@ -1,6 +1,7 @@
 """The databases behind the row-store tests, and the vocabulary the suite speaks to all of them.
 
-Fixtures live in conftest.py; this module is imported by name (rowstore_backends) by the tests.
+Fixtures live in conftest.py (the servers' own, postgres_url and mysql_url, in tests/migrate/conftest.py);
+this module is imported by name (rowstore_backends) by the tests.
 - PostgreSQL: $CARGOHOLD_TEST_POSTGRES_URL, else postgresql+psycopg://postgres@127.0.0.1:5432/test (CI
   machines run one, trust auth); when neither answers, a throwaway cluster is started with the
   machine's initdb/pg_ctl (/usr/lib/postgresql/*/bin, as the postgres user when run as root) and

@@ -94,6 +94,23 @@ def test_sql_databases(
         engine.dispose()
 
 
+@pytest.mark.parametrize("command", ["plan", "run"])
+def test_a_missing_sqlite_file_is_one_clean_error(command: str, tmp_path: Path) -> None:
+    write_files(tmp_path)
+    job = tmp_path / "job.yaml"
+    job.write_text(
+        "source: {directory: files}\ntarget: {bucket: b}\n"
+        "database: {url: 'sqlite:///data/app.db', table: photos, path_column: path, key_column: s3_key}\n"
+    )
+    args = ["migrate", command, "--job-file", str(job), "-c", str(tmp_path / "config.yaml")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == [f"Error: the SQLite database {(tmp_path / 'data' / 'app.db').resolve()} does not exist"]
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["files", "job.yaml"]  # no database, no journal
+
+
 def test_dynamodb_photos_table(tmp_path: Path, moto: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     table = unique("photos")
     ddb = boto3.client("dynamodb", endpoint_url=moto.endpoint, region_name="us-east-1")

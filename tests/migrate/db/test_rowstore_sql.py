@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -299,3 +300,42 @@ def test_transient_errors_are_told_apart() -> None:
     assert is_transient(wrapped(Orig("database is locked")))
     assert not is_transient(wrapped(Orig("no such column: x")))
     assert not is_transient(ValueError("nope"))
+
+
+def _sqlite_spec(url: str) -> SqlDatabase:
+    return SqlDatabase(url=url, table="photos", path_column="path", key_column="s3_key")
+
+
+@pytest.mark.parametrize("where", ["absolute", "relative", "missing folder"])
+def test_a_missing_sqlite_file_is_an_error_and_creates_nothing(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    wanted = tmp_path / ("gone/app.db" if where == "missing folder" else "app.db")
+    url = "sqlite:///app.db" if where == "relative" else f"sqlite:///{wanted}"
+    with pytest.raises(RowStoreError) as caught:
+        open_store(_sqlite_spec(url))
+    assert caught.value.message == f"the SQLite database {wanted} does not exist"
+    assert caught.value.hint and "database.url" in caught.value.hint and "relative to the job file" in caught.value.hint
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_directory_is_not_a_sqlite_database(tmp_path: Path) -> None:
+    with pytest.raises(RowStoreError, match="is a directory, not a SQLite database") as caught:
+        open_store(_sqlite_spec(f"sqlite:///{tmp_path}"))
+    assert str(tmp_path) in caught.value.message
+
+
+def test_in_memory_and_uri_sqlite_urls_are_left_to_sqlite(tmp_path: Path) -> None:
+    with pytest.raises(RowStoreError, match="table 'photos' does not exist"):
+        open_store(_sqlite_spec("sqlite:///:memory:"))
+    missing = tmp_path / "app.db"
+    with pytest.raises(RowStoreError, match=r"cannot read the table 'photos'.*unable to open"):
+        open_store(_sqlite_spec(f"sqlite:///file:{missing}?mode=ro&uri=true"))
+    assert not missing.exists()
+    created = sa.create_engine(f"sqlite:///{missing}")
+    with created.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT, s3_key TEXT)")
+    created.dispose()
+    with open_store(_sqlite_spec(f"sqlite:///file:{missing}?mode=ro&uri=true")) as store:  # type: ignore[attr-defined]
+        assert list(store.rows()) == []

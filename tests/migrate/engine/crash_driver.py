@@ -3,10 +3,13 @@
     python crash_driver.py '<json config>'
 
 config: source, db, journal_url, job, bucket, endpoint, round, upload_log, batch_size, concurrency,
-and optionally kill = {"after_apply": N} (SIGKILL itself right after the N-th store.apply committed,
-before the journal hears of it) or {"after_results": N} (right after the N-th upload result reached
-the engine). Every upload handed to the uploader is logged as "<round>\t<key>" in upload_log. Prints
-the RunReport as JSON and exits with its exit code.
+lease_seconds, and optionally
+- database_url (a SQLAlchemy URL: the application's table in PostgreSQL or MySQL/MariaDB; then `db`,
+  the SQLite file, may be left out) and table (default engine_support.TABLE);
+- kill = {"after_apply": N} (SIGKILL itself right after the N-th store.apply committed, before the
+  journal hears of it) or {"after_results": N} (right after the N-th upload result reached the engine).
+Every upload handed to the uploader is logged as "<round>\t<key>" in upload_log. Prints the RunReport
+as JSON and exits with its exit code.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from engine_support import build_work, make_store, make_uploader
+from engine_support import TABLE, Database, build_work, make_store, make_uploader
 
 from migrate.engine import EngineSettings, run, stop_on_signals
 from migrate.journal import Journal
 from migrate.types import RowOutcome, RowUpdate, UploadItem, UploadResult
+from migrate.work import PlannedObject
 
 
 def _die() -> None:
@@ -89,18 +93,37 @@ class KillingStore:
         return self.inner.read(ids)
 
 
+def _database(cfg: dict[str, Any]) -> Database:
+    """The application's database: `database_url` when given, else the SQLite file `db`."""
+    url = cfg.get("database_url")
+    return str(url) if url else Path(cfg["db"])
+
+
+def _table(cfg: dict[str, Any]) -> str:
+    return str(cfg.get("table") or TABLE)
+
+
+def _work(cfg: dict[str, Any]) -> list[PlannedObject]:
+    return build_work(Path(cfg["source"]), _database(cfg), bucket=cfg["bucket"], table=_table(cfg))
+
+
+def _store(cfg: dict[str, Any], kill: dict[str, Any]) -> KillingStore:
+    inner = make_store(_database(cfg), table=_table(cfg))
+    return KillingStore(inner, kill.get("after_apply"))
+
+
+def _uploader(cfg: dict[str, Any], kill: dict[str, Any]) -> LoggingUploader:
+    inner = make_uploader(bucket=cfg["bucket"], endpoint=cfg["endpoint"], concurrency=cfg.get("concurrency", 4))
+    return LoggingUploader(inner, Path(cfg["upload_log"]), cfg["round"], kill.get("after_results"))
+
+
 def main() -> int:
     cfg = json.loads(sys.argv[1])
     kill = cfg.get("kill") or {}
-    work = build_work(Path(cfg["source"]), Path(cfg["db"]), bucket=cfg["bucket"])
+    work = _work(cfg)
     journal = Journal.open(cfg["journal_url"], cfg["job"], lease_seconds=cfg.get("lease_seconds", 600.0))
-    store = KillingStore(make_store(Path(cfg["db"])), kill.get("after_apply"))
-    uploader = LoggingUploader(
-        make_uploader(bucket=cfg["bucket"], endpoint=cfg["endpoint"], concurrency=cfg.get("concurrency", 4)),
-        Path(cfg["upload_log"]),
-        cfg["round"],
-        kill.get("after_results"),
-    )
+    store = _store(cfg, kill)
+    uploader = _uploader(cfg, kill)
     with stop_on_signals() as stop:
         report = run(
             work,

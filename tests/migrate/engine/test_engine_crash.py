@@ -4,52 +4,19 @@ at random (seeded) points, then resumed until done; the invariants are asserted 
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from crash_support import check_no_reupload, finish, start_driver, uploads_logged, verified_keys
 from engine_support import assert_migrated, make_app_db, make_bucket, make_tree
 
 from migrate.journal import Journal
 from toolkit.emulator import Emulator
-
-DRIVER = Path(__file__).with_name("crash_driver.py")
-REPO = Path(__file__).resolve().parents[3]
-
-
-def _start(cfg: dict[str, Any]) -> subprocess.Popen[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.Popen(
-        [sys.executable, str(DRIVER), json.dumps(cfg)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
-
-
-def _verified_keys(journal_url: str, job: str) -> set[str]:
-    journal = Journal.open(journal_url, job)
-    try:
-        return {o.key for o in journal.iter_objects(states=("uploaded", "done"))}
-    finally:
-        journal.close()
-
-
-def _uploads(log: Path) -> list[tuple[int, str]]:
-    if not log.exists():
-        return []
-    lines = log.read_text(encoding="utf-8").splitlines()
-    return [(int(r), k) for r, k in (line.split("\t", 1) for line in lines if "\t" in line)]
 
 
 def _make(tmp_path: Path, moto: Emulator, count: int) -> dict[str, Any]:
@@ -74,26 +41,8 @@ def _make(tmp_path: Path, moto: Emulator, count: int) -> dict[str, Any]:
     }
 
 
-def _check_no_reupload(cfg: dict[str, Any], snapshots: dict[int, set[str]]) -> None:
-    """An object verified in the journal before round r is never handed to the uploader in round r."""
-    for round_no, key in _uploads(Path(cfg["upload_log"])):
-        assert key not in snapshots.get(round_no, set()), f"round {round_no} uploaded {key} again"
-
-
-def _finish(cfg: dict[str, Any], snapshots: dict[int, set[str]], first_round: int) -> dict[str, Any]:
-    for round_no in range(first_round, first_round + 3):
-        snapshots[round_no] = _verified_keys(cfg["journal_url"], cfg["job"])
-        proc = _start({**cfg, "round": round_no, "kill": None})
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, (out, err)
-        report: dict[str, Any] = json.loads(out)
-        if report["status"]["complete"]:
-            return report
-    raise AssertionError("the migration did not complete in three clean runs")
-
-
 def _assert_invariants(cfg: dict[str, Any], snapshots: dict[int, set[str]]) -> None:
-    _check_no_reupload(cfg, snapshots)
+    check_no_reupload(cfg, snapshots)
     assert_migrated(
         source=Path(cfg["source"]),
         db=Path(cfg["db"]),
@@ -117,11 +66,11 @@ def test_sigkill_at_chosen_points_then_resume(tmp_path: Path, moto: Emulator) ->
         {"after_apply": 1},
     ]
     for round_no, kill in enumerate(kills):
-        snapshots[round_no] = _verified_keys(cfg["journal_url"], cfg["job"])
-        proc = _start({**cfg, "round": round_no, "kill": kill})
+        snapshots[round_no] = verified_keys(cfg["journal_url"], cfg["job"])
+        proc = start_driver({**cfg, "round": round_no, "kill": kill})
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == -signal.SIGKILL, (kill, proc.returncode, out, err)
-    report = _finish(cfg, snapshots, len(kills))
+    report = finish(cfg, snapshots, len(kills))
     assert report["rows_already"] >= 1 or any(k.get("after_apply") for k in kills)
     _assert_invariants(cfg, snapshots)
 
@@ -136,12 +85,12 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, moto: Emulator) ->
     killed = 0
     log = Path(cfg["upload_log"])
     for round_no in range(6):
-        snapshots[round_no] = _verified_keys(cfg["journal_url"], cfg["job"])
-        proc = _start({**cfg, "round": round_no, "kill": None, "concurrency": 2})
+        snapshots[round_no] = verified_keys(cfg["journal_url"], cfg["job"])
+        proc = start_driver({**cfg, "round": round_no, "kill": None, "concurrency": 2})
         # wait for this round's first upload (imports take ~0.7 s), then kill at a random moment
         deadline = time.monotonic() + 30
         while proc.poll() is None and time.monotonic() < deadline:
-            if any(r == round_no for r, _ in _uploads(log)):
+            if any(r == round_no for r, _ in uploads_logged(log)):
                 break
             time.sleep(0.02)
         time.sleep(rng.uniform(0.0, 0.8))
@@ -150,17 +99,17 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, moto: Emulator) ->
             killed += 1
         proc.communicate(timeout=300)
     assert killed >= 3, "the random kills came too late to interrupt anything"
-    _finish(cfg, snapshots, 6)
+    finish(cfg, snapshots, 6)
     _assert_invariants(cfg, snapshots)
 
 
 @pytest.mark.slow
 def test_sigterm_stops_cleanly(tmp_path: Path, moto: Emulator) -> None:
     cfg = _make(tmp_path, moto, count=150)
-    proc = _start({**cfg, "round": 0, "kill": None, "concurrency": 2})
+    proc = start_driver({**cfg, "round": 0, "kill": None, "concurrency": 2})
     deadline = time.monotonic() + 60
     log = Path(cfg["upload_log"])
-    while time.monotonic() < deadline and len(_uploads(log)) < 10:
+    while time.monotonic() < deadline and len(uploads_logged(log)) < 10:
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
@@ -175,5 +124,5 @@ def test_sigterm_stops_cleanly(tmp_path: Path, moto: Emulator) -> None:
     assert not journal.rows_for(done, states=("pending",))
     journal.close()
     snapshots = {0: set()}
-    _finish(cfg, snapshots, 1)
+    finish(cfg, snapshots, 1)
     _assert_invariants(cfg, snapshots)
