@@ -6,11 +6,17 @@ with `SELECT ... FOR UPDATE SKIP LOCKED` and hold them under a lease that a kill
 
 States
 - objects: pending -> uploaded (the upload was verified) -> done (every row applied);
-  failed (could not be uploaded; a new `run` retries it); rolled_back (a rollback undid its rows).
-  A file that changed after its upload sends its object back to pending (re-uploaded).
+  failed (could not be uploaded; a new `run` retries it); rolled_back (a rollback undid its rows);
+  deleted (a rollback deleted it from the bucket). A file that changed after its upload sends its
+  object back to pending (re-uploaded).
 - rows: pending -> updated | conflict | missing; updated -> rolled_back. An update committed before a
   crash comes back from the store as "already" and is recorded as updated.
-- files: present -> cleaned (deleted by cleanup).
+- files: present -> cleaned (deleted by cleanup) -> present again when rollback restores it.
+
+Beside those, four small tables: the multipart ledger (each upload id and the parts S3 accepted, so a
+killed upload resumes instead of starting over and nothing is left behind), the workers (a heartbeat,
+so a dead worker's claims are taken back in seconds, not after the lease), and the events (what
+plan, cleanup and rollback did, so each command can see what the others did).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -37,9 +43,11 @@ from toolkit.errors import CargoholdError
 
 T = TypeVar("T")
 PREFIX = "cargohold_migration_"
-OBJECT_STATES = ("pending", "uploaded", "done", "failed", "rolled_back")
+OBJECT_STATES = ("pending", "uploaded", "done", "failed", "rolled_back", "deleted")
 ROW_STATES = ("pending", "updated", "conflict", "missing", "rolled_back")
 _CHUNK = 500  # keys per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+HEARTBEAT_SECONDS = 2.0  # how often a worker on a shared journal says it is alive
+STALE_SECONDS = 10.0  # a worker silent this long is dead: its claims are taken back at once
 
 
 class JournalError(CargoholdError):
@@ -103,6 +111,57 @@ files_table = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
+uploads_table = sa.Table(
+    f"{PREFIX}uploads",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("upload_id", sa.String(1024), primary_key=True),
+    sa.Column("key", sa.String(1024), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),  # the file's size and mtime when the upload began:
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),  # a changed file never resumes an old upload
+    sa.Column("part_size", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # open | completed | aborted
+    sa.Column("parts_sent", sa.Integer, nullable=False, default=0),
+    sa.Column("parts_reused", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index(f"{PREFIX}uploads_key", "job", "key", "state"),
+)
+
+parts_table = sa.Table(
+    f"{PREFIX}parts",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("upload_id", sa.String(1024), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("etag", sa.String(128), nullable=False),
+    sa.Column("checksum", sa.String(128)),
+)
+
+workers_table = sa.Table(
+    f"{PREFIX}workers",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("worker_id", sa.String(200), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("heartbeat_at", sa.Float, nullable=False),
+)
+
+events_table = sa.Table(
+    f"{PREFIX}events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job", sa.String(200), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("worker_id", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),  # plan | run | cleanup | rollback | restore | abort
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Index(f"{PREFIX}events_job", "job", "action", "id"),
+)
+
 
 # ---------------------------------------------------------------- records read back
 
@@ -156,6 +215,24 @@ class RecordSummary:
 
 
 @dataclass(frozen=True)
+class WorkerClaims:
+    """The objects one worker holds, and whether it is still alive."""
+
+    worker_id: str
+    objects: int
+    alive: bool  # its process exists (same host) and its heartbeat is fresh, and its lease runs
+    lease_until: float  # when its last claim's lease runs out (epoch seconds)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "worker_id": self.worker_id,
+            "objects": self.objects,
+            "alive": self.alive,
+            "lease_until": _iso(self.lease_until),
+        }
+
+
+@dataclass(frozen=True)
 class JournalStatus:
     job: str
     objects: dict[str, int]  # state -> count (every state present, zero when none)
@@ -164,13 +241,32 @@ class JournalStatus:
     bytes_total: int
     bytes_done: int  # uploaded or done
     bytes_by_state: dict[str, int]
-    claimed: int  # objects currently claimed by some worker
+    claimed: int  # objects currently claimed by some worker (lease not expired)
     failures: list[tuple[str, str]]  # (key, error), at most 20
+    skipped: dict[str, int] = field(default_factory=dict)  # rows the last plan could not migrate, by reason
+    claims: list[WorkerClaims] = field(default_factory=list)
+    open_uploads: int = 0  # multipart uploads begun and neither completed nor aborted
+    events: list[dict[str, Any]] = field(default_factory=list)  # the last cleanup/rollback/plan events
+
+    @property
+    def incomplete(self) -> dict[str, int]:
+        """Why the job is not complete, by reason (empty when it is)."""
+        reasons = {
+            "objects_pending": self.objects["pending"],
+            "objects_uploaded_rows_not_applied": self.objects["uploaded"],
+            "objects_failed": self.objects["failed"],
+            "rows_pending": self.rows["pending"],
+            "rows_conflict": self.rows["conflict"],
+            "rows_missing": self.rows["missing"],
+            "rows_rolled_back": self.rows["rolled_back"],
+            **{f"skipped_{reason}": count for reason, count in self.skipped.items()},
+        }
+        return {reason: count for reason, count in reasons.items() if count}
 
     @property
     def complete(self) -> bool:
-        """Every object done and every row in a final state other than pending."""
-        return self.objects["pending"] == 0 and self.objects["uploaded"] == 0 and self.rows["pending"] == 0
+        """Every planned row updated and every object done; nothing skipped by the plan."""
+        return not self.incomplete
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -182,8 +278,13 @@ class JournalStatus:
             "bytes_done": self.bytes_done,
             "bytes_by_state": self.bytes_by_state,
             "claimed": self.claimed,
+            "claims": [c.to_json() for c in self.claims],
+            "open_uploads": self.open_uploads,
             "complete": self.complete,
+            "incomplete": self.incomplete,
+            "skipped": self.skipped,
             "failures": [{"key": k, "error": e} for k, e in self.failures],
+            "events": self.events,
         }
 
 
@@ -242,6 +343,20 @@ def _default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
 # ---------------------------------------------------------------- the journal
 
 
@@ -256,6 +371,9 @@ class Journal:
         self._lock = threading.RLock()
         self._lock_path = lock_path
         self._lock_file: IO[bytes] | None = None
+        self._registered = False
+        self._beating = threading.Event()  # set: the heartbeat thread should stop
+        self._heart: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -302,7 +420,9 @@ class Journal:
 
     def lock_for_run(self) -> None:
         """Become this job's worker. SQLite: take an exclusive lock file (one process at a time) and
-        release the claims a killed process left behind. PostgreSQL: nothing (claims are leased)."""
+        release the claims a killed process left behind. PostgreSQL: register this worker and keep
+        its heartbeat (claims of workers that stop beating are taken back, see `claim`)."""
+        self._register()
         if self._lock_path is None or self._lock_file is not None:
             return
         import fcntl  # POSIX; the journal's one-writer lock
@@ -324,7 +444,57 @@ class Journal:
                 .values(claimed_by=None, claimed_at=None)
             )
 
+    def _register(self) -> None:
+        if self._registered:
+            return
+        w = workers_table
+        now = time.time()
+        host, pid = socket.gethostname(), os.getpid()
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(sa.delete(w).where(w.c.job == self.job, w.c.worker_id == self.worker_id))
+            conn.execute(
+                sa.insert(w).values(
+                    job=self.job, worker_id=self.worker_id, host=host, pid=pid, started_at=now, heartbeat_at=now
+                )
+            )
+        self._registered = True
+        if self.is_shared:  # SQLite has one worker at a time: nobody to tell
+            self._heart = threading.Thread(target=self._beat, name="cargohold-heartbeat", daemon=True)
+            self._heart.start()
+
+    def _beat(self) -> None:
+        w = workers_table
+        while not self._beating.wait(HEARTBEAT_SECONDS):
+            with contextlib.suppress(sa.exc.SQLAlchemyError), self.engine.begin() as conn:  # a blip: beat again
+                conn.execute(
+                    sa.update(w)
+                    .where(w.c.job == self.job, w.c.worker_id == self.worker_id)
+                    .values(heartbeat_at=time.time())
+                )
+
+    def _dead_workers(self, conn: sa.Connection, now: float) -> list[str]:
+        """Workers of this job that are gone: silent for STALE_SECONDS, or their process has exited
+        (same host). Their claims are free at once, whatever their lease says."""
+        w = workers_table
+        here = socket.gethostname()
+        dead = []
+        for row in conn.execute(sa.select(w).where(w.c.job == self.job, w.c.worker_id != self.worker_id)):
+            stale = row.heartbeat_at < now - STALE_SECONDS
+            exited = row.host == here and not _pid_alive(int(row.pid))
+            if stale or exited:
+                dead.append(str(row.worker_id))
+        return dead
+
     def close(self) -> None:
+        self._beating.set()
+        if self._heart is not None:
+            self._heart.join(timeout=5)
+            self._heart = None
+        if self._registered:
+            with contextlib.suppress(sa.exc.SQLAlchemyError), self._lock, self.engine.begin() as conn:
+                w = workers_table
+                conn.execute(sa.delete(w).where(w.c.job == self.job, w.c.worker_id == self.worker_id))
+            self._registered = False
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
@@ -407,7 +577,7 @@ class Journal:
                     totals["done_objects"] += 1
                     continue
                 changed = row.size != p.item.size or row.mtime_ns != p.item.mtime_ns
-                if changed or row.state in ("failed", "rolled_back"):
+                if changed or row.state in ("failed", "rolled_back", "deleted"):
                     conn.execute(
                         sa.update(o)
                         .where(o.c.job == self.job, o.c.key == key, o.c.state != "done")
@@ -513,16 +683,21 @@ class Journal:
 
     def claim(self, limit: int) -> list[JournalObject]:
         """Claim up to `limit` objects that need work (pending: upload; uploaded: apply rows), for
-        this worker. Objects claimed by another worker are skipped unless its lease expired."""
+        this worker. Objects claimed by another worker are skipped unless its lease expired or the
+        worker is dead (see `_dead_workers`)."""
         o = objects_table
         now = time.time()
         with self._lock, self.engine.begin() as conn:
+            free = [o.c.claimed_by.is_(None), o.c.claimed_at < now - self.lease_seconds]
+            dead = self._dead_workers(conn, now)
+            if dead:
+                free.append(o.c.claimed_by.in_(dead))
             query = (
                 sa.select(o)
                 .where(
                     o.c.job == self.job,
                     o.c.state.in_(("pending", "uploaded")),
-                    sa.or_(o.c.claimed_by.is_(None), o.c.claimed_at < now - self.lease_seconds),
+                    sa.or_(*free),
                 )
                 .order_by(o.c.key)
                 .limit(limit)
@@ -789,6 +964,186 @@ class Journal:
                 .values(state=state, updated_at=time.time())
             )
 
+    def claims_of_others(self) -> list[WorkerClaims]:
+        """Who else holds claims on this job's objects (live ones first)."""
+        return [c for c in self._claims() if c.worker_id != self.worker_id]
+
+    def _claims(self) -> list[WorkerClaims]:
+        o = objects_table
+        now = time.time()
+        with self._lock, self._read() as conn:
+            dead = set(self._dead_workers(conn, now))
+            rows = list(
+                conn.execute(
+                    sa.select(o.c.claimed_by, sa.func.count(), sa.func.max(o.c.claimed_at))
+                    .where(o.c.job == self.job, o.c.claimed_by.is_not(None))
+                    .group_by(o.c.claimed_by)
+                )
+            )
+        claims = []
+        for worker, count, last in rows:
+            until = float(last) + self.lease_seconds
+            claims.append(WorkerClaims(str(worker), int(count), worker not in dead and until > now, until))
+        return sorted(claims, key=lambda c: (not c.alive, c.worker_id))
+
+    # ------------------------------------------------------------ events
+
+    def log_event(self, action: str, detail: Mapping[str, Any]) -> None:
+        """Record what a command did (plan's skipped rows, cleanup's deletions, rollback's restores)."""
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(
+                sa.insert(events_table).values(
+                    job=self.job, at=time.time(), worker_id=self.worker_id, action=action, detail=_jsonable(detail)
+                )
+            )
+
+    def events(self, *, actions: Sequence[str] | None = None, limit: int = 10) -> list[dict[str, Any]]:
+        """The newest events first."""
+        e = events_table
+        query = sa.select(e).where(e.c.job == self.job).order_by(e.c.id.desc()).limit(limit)
+        if actions is not None:
+            query = query.where(e.c.action.in_(list(actions)))
+        with self._lock, self._read() as conn:
+            return [
+                {"at": _iso(row.at), "worker_id": row.worker_id, "action": row.action, "detail": dict(row.detail)}
+                for row in conn.execute(query)
+            ]
+
+    # ------------------------------------------------------------ the multipart ledger (migrate.upload.PartLedger)
+
+    def open_upload(self, key: str, *, size: int, mtime_ns: int) -> tuple[str, int] | None:
+        """The newest open multipart upload of `key` begun from a file of this size and mtime:
+        (upload id, part size), to resume; None when there is none."""
+        u = uploads_table
+        with self._lock, self._read() as conn:
+            row = conn.execute(
+                sa.select(u.c.upload_id, u.c.part_size)
+                .where(u.c.job == self.job, u.c.key == key, u.c.state == "open", u.c.size == size)
+                .where(u.c.mtime_ns == mtime_ns)
+                .order_by(u.c.created_at.desc())
+                .limit(1)
+            ).first()
+        return (str(row.upload_id), int(row.part_size)) if row is not None else None
+
+    def upload_begun(self, key: str, upload_id: str, *, size: int, mtime_ns: int, part_size: int) -> None:
+        now = time.time()
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(
+                self._insert_ignore(uploads_table).values(
+                    job=self.job,
+                    upload_id=upload_id,
+                    key=key,
+                    size=size,
+                    mtime_ns=mtime_ns,
+                    part_size=part_size,
+                    state="open",
+                    parts_sent=0,
+                    parts_reused=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+
+    def part_sent(self, upload_id: str, *, number: int, size: int, etag: str, checksum: str | None) -> None:
+        """A part S3 accepted (its ETag checked against the part's MD5)."""
+        u, pt = uploads_table, parts_table
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(
+                self._insert_ignore(pt).values(
+                    job=self.job, upload_id=upload_id, number=number, size=size, etag=etag, checksum=checksum
+                )
+            )
+            conn.execute(
+                sa.update(u)
+                .where(u.c.job == self.job, u.c.upload_id == upload_id)
+                .values(parts_sent=u.c.parts_sent + 1, updated_at=time.time())
+            )
+
+    def parts_of(self, upload_id: str) -> dict[int, tuple[int, str, str | None]]:
+        """number -> (size, etag, checksum) of the parts recorded for an upload."""
+        pt = parts_table
+        with self._lock, self._read() as conn:
+            return {
+                int(row.number): (int(row.size), str(row.etag), row.checksum)
+                for row in conn.execute(sa.select(pt).where(pt.c.job == self.job, pt.c.upload_id == upload_id))
+            }
+
+    def upload_closed(self, upload_id: str, *, state: str, reused: int = 0) -> None:
+        """An upload completed or aborted (state), with how many parts it reused from an earlier run."""
+        u = uploads_table
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(
+                sa.update(u)
+                .where(u.c.job == self.job, u.c.upload_id == upload_id)
+                .values(state=state, parts_reused=u.c.parts_reused + reused, updated_at=time.time())
+            )
+
+    def open_uploads(self) -> list[tuple[str, str]]:
+        """(key, upload id) of every multipart upload of this job neither completed nor aborted."""
+        u = uploads_table
+        with self._lock, self._read() as conn:
+            return [
+                (str(row.key), str(row.upload_id))
+                for row in conn.execute(
+                    sa.select(u.c.key, u.c.upload_id).where(u.c.job == self.job, u.c.state == "open").order_by(u.c.key)
+                )
+            ]
+
+    def upload_counts(self) -> dict[str, int]:
+        """Multipart totals: uploads by state, parts sent and reused (for reports and tests)."""
+        u = uploads_table
+        counts = {"open": 0, "completed": 0, "aborted": 0, "parts_sent": 0, "parts_reused": 0}
+        with self._lock, self._read() as conn:
+            for state, n, sent, reused in conn.execute(
+                sa.select(
+                    u.c.state,
+                    sa.func.count(),
+                    sa.func.coalesce(sa.func.sum(u.c.parts_sent), 0),
+                    sa.func.coalesce(sa.func.sum(u.c.parts_reused), 0),
+                )
+                .where(u.c.job == self.job)
+                .group_by(u.c.state)
+            ):
+                counts[str(state)] = int(n)
+                counts["parts_sent"] += int(sent)
+                counts["parts_reused"] += int(reused)
+        return counts
+
+    def objects_by_key(self, keys: Sequence[str]) -> dict[str, JournalObject]:
+        o = objects_table
+        found: dict[str, JournalObject] = {}
+        with self._lock, self._read() as conn:
+            for part in _chunks(list(keys)):
+                for row in conn.execute(sa.select(o).where(o.c.job == self.job, o.c.key.in_(part))):
+                    found[row.key] = _object_from_row(row)
+        return found
+
+    def object_states(self, keys: Sequence[str]) -> dict[str, str]:
+        """key -> state for those of `keys` that are objects of this job."""
+        o = objects_table
+        found: dict[str, str] = {}
+        with self._lock, self._read() as conn:
+            for part in _chunks(list(keys)):
+                query = sa.select(o.c.key, o.c.state).where(o.c.job == self.job, o.c.key.in_(part))
+                found.update((str(k), str(state)) for k, state in conn.execute(query))
+        return found
+
+    def busy_keys(self) -> set[str]:
+        """Keys claimed by live workers other than this one (their uploads are not to be touched)."""
+        o = objects_table
+        now = time.time()
+        with self._lock, self._read() as conn:
+            dead = set(self._dead_workers(conn, now))
+            rows = conn.execute(
+                sa.select(o.c.key, o.c.claimed_by).where(
+                    o.c.job == self.job,
+                    o.c.claimed_by.is_not(None),
+                    o.c.claimed_by != self.worker_id,
+                    o.c.claimed_at >= now - self.lease_seconds,
+                )
+            )
+            return {str(key) for key, worker in rows if worker not in dead}
+
     def status(self) -> JournalStatus:
         o, r, f = objects_table, rows_table, files_table
         with self._lock, self._read() as conn:
@@ -831,6 +1186,8 @@ class Journal:
                     .limit(20)
                 )
             ]
+        last_plan = self.events(actions=("plan",), limit=1)
+        counts = self.upload_counts()
         return JournalStatus(
             job=self.job,
             objects=objects,
@@ -841,6 +1198,10 @@ class Journal:
             bytes_by_state=bytes_by_state,
             claimed=int(claimed),
             failures=failures,
+            skipped={k: int(v) for k, v in (last_plan[0]["detail"].get("skipped", {}) if last_plan else {}).items()},
+            claims=self._claims(),
+            open_uploads=counts["open"],
+            events=self.events(actions=("plan", "cleanup", "rollback", "abort"), limit=5),
         )
 
 

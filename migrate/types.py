@@ -90,3 +90,5 @@ class UploadResult:
     changed_while_reading: bool = False  # size or mtime moved during the upload: not verified
     error: str | None = None
     retryable: bool = False
+    fatal: bool = False  # cut short by a problem of the endpoint or bucket, not of this file: stays pending
+    parts_reused: int = 0  # multipart: parts an earlier, interrupted run had already sent

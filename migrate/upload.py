@@ -17,6 +17,14 @@ Hot path: PUTs, multipart calls and aborts go through `migrate.s3fast` (SigV4 + 
 endpoint/credential resolution go through boto3. `fast=False` sends PUTs through boto3 instead (a fallback
 for endpoints the lean path does not handle, e.g. S3 Express directory buckets or custom CA set-ups).
 
+Multipart uploads are resumable: with a `ledger` (the journal), each upload id is recorded before its
+first part and each part S3 accepts after it; a later run that finds an open upload of the same file
+(same size and mtime) lists its parts and sends only those S3 does not hold with the same MD5. Every
+failure aborts the upload; what a kill leaves behind is resumed or aborted by the engine.
+
+A dead endpoint, or a bucket or credentials no retry can fix, is recognised once for all workers (the
+breaker): the run stops taking files, and what it had in hand comes back `fatal` (not the file's fault).
+
 Threads: `upload_many` runs `concurrency` worker threads that each take the next item from the caller's
 iterator when they are free (back-pressure without a read-ahead queue: the iterator is consumed only as
 fast as uploads finish), plus a shared pool of `part_concurrency` threads for
@@ -35,12 +43,14 @@ import os
 import random
 import ssl
 import threading
+import time
+import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from migrate.s3fast import (
@@ -71,6 +81,21 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 RETRYABLE_CODES = frozenset(
     {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "OperationAborted", "Throttling"}
 )
+# Answers no retry and no other file will fix: the run stops at the first one.
+FATAL_CODES = frozenset(
+    {
+        "NoSuchBucket",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "InvalidToken",
+        "TokenRefreshRequired",
+        "AccountProblem",
+        "AllAccessDisabled",
+        "PermanentRedirect",
+        "AuthorizationHeaderMalformed",
+    }
+)
 HINTS = {
     "AccessDenied": "the credentials in use may not s3:PutObject into this bucket/prefix (or the KMS key)",
     "NoSuchBucket": "the bucket does not exist at this endpoint/region: check the job's target bucket",
@@ -79,7 +104,23 @@ HINTS = {
     "BadDigest": "the bytes S3 received do not match Content-MD5: something altered the body in transit",
     "InvalidStorageClass": "the job's storage_class is not one S3 knows",
     "KMS.NotFoundException": "the KMS key in the job does not exist in this region",
+    "PermanentRedirect": "the bucket is in another region: set the environment's region (or the job's) to the bucket's",
+    "AuthorizationHeaderMalformed": "the region used to sign is not the bucket's region",
+    "HTTP 301": "the bucket is in another region: set the environment's region (or the job's) to the bucket's",
+    "HTTP 403": "the credentials in use may not read or write this bucket (s3:ListBucket, s3:PutObject)",
 }
+
+
+class PartLedger(Protocol):
+    """Where multipart uploads are recorded so a killed one resumes (migrate.journal.Journal is one)."""
+
+    def open_upload(self, key: str, *, size: int, mtime_ns: int) -> tuple[str, int] | None: ...
+
+    def upload_begun(self, key: str, upload_id: str, *, size: int, mtime_ns: int, part_size: int) -> None: ...
+
+    def part_sent(self, upload_id: str, *, number: int, size: int, etag: str, checksum: str | None) -> None: ...
+
+    def upload_closed(self, upload_id: str, *, state: str, reused: int = 0) -> None: ...
 
 
 class UploadError(CargoholdError):
@@ -117,6 +158,11 @@ class TransferSettings:
     connect_timeout: float = 10.0
     read_timeout: float = 120.0  # per socket operation (a stalled server), not per request
     checksum: Literal["sha256", "crc32"] = "sha256"
+    # The endpoint is taken as down after this many connection failures in a row across all connections
+    # with no HTTP answer between them (or 3 in a row spanning `dead_endpoint_seconds`, or one request
+    # failing every attempt that way): the run stops instead of retrying every file 8 times.
+    dead_endpoint_failures: int = 16
+    dead_endpoint_seconds: float = 3.0
     # glibc only: allocate buffers >= 1 MiB with mmap, so freed part buffers go back to the OS instead of
     # staying in per-thread malloc arenas (measured: peak RSS 333 -> ~190 MiB on 10 x 64 MiB). Process-wide.
     return_memory: bool = True
@@ -165,6 +211,39 @@ class _ByteBudget:
             self._cond.notify_all()
 
 
+class _Breaker:
+    """Recognises, once for every worker, a problem no retry fixes: the endpoint is down (connections
+    fail and nothing answers), or the bucket or credentials are wrong (FATAL_CODES)."""
+
+    def __init__(self, *, failures: int, seconds: float) -> None:
+        self.reason: str | None = None
+        self._limit = failures
+        self._seconds = seconds
+        self._in_a_row = 0
+        self._since = 0.0
+        self._lock = threading.Lock()
+
+    def answered(self) -> None:
+        """An HTTP answer, whatever its status: the endpoint lives."""
+        self._in_a_row = 0
+
+    def connection_failed(self, what: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if self._in_a_row == 0:
+                self._since = now
+            self._in_a_row += 1
+            spanned = self._in_a_row >= 3 and now - self._since >= self._seconds
+            if self._in_a_row >= self._limit or spanned:
+                self.trip(
+                    f"the S3 endpoint is unreachable ({self._in_a_row} connection failures in a row; last: {what})"
+                )
+
+    def trip(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+
+
 class _Failed(Exception):
     """A request failed for good (attempts exhausted or not retryable)."""
 
@@ -200,6 +279,7 @@ class Uploader:
         session: Any | None = None,
         settings: TransferSettings | None = None,
         fast: bool = True,
+        ledger: PartLedger | None = None,
     ) -> None:
         import boto3  # deferred: keeps `import migrate.upload` cheap
 
@@ -241,6 +321,10 @@ class Uploader:
         self._pool_lock = threading.Lock()
         self._closed = False
         self._rng = random.Random()  # noqa: S311 - jitter, not crypto
+        self.ledger = ledger
+        self._breaker = _Breaker(
+            failures=self.settings.dead_endpoint_failures, seconds=self.settings.dead_endpoint_seconds
+        )
         self.peak_taken = 0  # most items taken from `items` and not yet reported, in the last upload_many
         # Test seam: called with (path, bytes read so far) after each read of a file; lets tests change a
         # file mid-upload deterministically.
@@ -310,6 +394,99 @@ class Uploader:
                 hint="the credentials may lack s3:DeleteObject",
             )
 
+    @property
+    def fatal(self) -> str | None:
+        """Why the uploader stopped for good (endpoint down, no such bucket, bad credentials), or None."""
+        return self._breaker.reason
+
+    def probe(self, *, sse: str | None = None, kms_key_id: str | None = None) -> None:
+        """Before the first upload: the bucket exists at this endpoint and these credentials may write
+        to it. A zero-byte object `.cargohold-probe/<random>` is PUT and deleted again (its version too,
+        where the bucket keeps versions and the credentials may). Raises UploadError saying what to fix."""
+        stop = threading.Event()
+        where = f"s3://{self.bucket} at {self.endpoint or self._scheme + '://' + self._host}"
+        try:
+            got = self._call(
+                "HEAD", self._prefix or "/", "", {}, b"", EMPTY_SHA256, stop, what="HEAD bucket", ok_404=True
+            )
+            if got.status == 404:
+                raise _Failed("HEAD bucket: NoSuchBucket (HTTP 404)", retryable=False, code="NoSuchBucket")
+            key = f".cargohold-probe/{uuid.uuid4().hex}"
+            item = UploadItem(
+                key=key,
+                path=Path(),
+                size=0,
+                mtime_ns=0,
+                content_type="application/octet-stream",
+                sse=sse,
+                kms_key_id=kms_key_id,
+            )
+            headers = self._object_headers(item)
+            headers["content-md5"] = base64.b64encode(hashlib.md5(b"").digest()).decode()  # noqa: S324
+            put = self._call("PUT", self._object_path(key), "", headers, b"", EMPTY_SHA256, stop, what="PUT probe")
+        except _Failed as exc:
+            raise UploadError(
+                f"cannot write to {where}: {exc}",
+                hint=HINTS.get(exc.code or "", "check the bucket name, the region, the endpoint and the credentials"),
+            ) from None
+        version = put.headers.get("x-amz-version-id")
+        query = encode_query({"versionId": version}) if version and version != "null" else ""
+        try:
+            self._call(
+                "DELETE", self._object_path(key), query, {}, b"", EMPTY_SHA256, stop, what="DELETE probe", ok_404=True
+            )
+        except _Failed:
+            if not query:
+                raise UploadError(
+                    f"could not delete the probe object s3://{self.bucket}/{key}", hint="s3:DeleteObject"
+                ) from None
+            # may not delete versions: a plain delete leaves a delete marker, which lifecycle removes
+            self._call(
+                "DELETE", self._object_path(key), "", {}, b"", EMPTY_SHA256, stop, what="DELETE probe", ok_404=True
+            )
+
+    def incomplete_uploads(self) -> list[tuple[str, str]]:
+        """(key, upload id) of every multipart upload in the bucket neither completed nor aborted."""
+        found: list[tuple[str, str]] = []
+        for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket):
+            found += [(str(u["Key"]), str(u["UploadId"])) for u in page.get("Uploads", [])]
+        return found
+
+    def abort_upload(self, key: str, upload_id: str) -> str | None:
+        """Abort one multipart upload (gone already is fine). Returns an error text or None."""
+        return self._abort_recorded(self._object_path(key), upload_id, key)
+
+    def download(self, key: str, dest: Path, *, size: int, sha256: str | None, md5: str | None, mtime_ns: int) -> None:
+        """Bring an object back to a local file: written beside `dest`, checked against the size and
+        checksum the journal recorded, then renamed into place with its old mtime. Nothing is left at
+        `dest` unless it matches."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.cargohold-{uuid.uuid4().hex[:8]}")
+        sha, md = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+        got = 0
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            with tmp.open("xb") as out:
+                while chunk := body.read(1 << 20):
+                    out.write(chunk)
+                    sha.update(chunk)
+                    md.update(chunk)
+                    got += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            wrong = got != size
+            wrong = wrong or (sha256 is not None and base64.b64encode(sha.digest()).decode() != sha256)
+            wrong = wrong or (sha256 is None and md5 is not None and md.hexdigest() != md5)
+            if wrong:
+                raise UploadError(
+                    f"s3://{self.bucket}/{key} does not match the journal ({got} bytes read, {size} recorded)",
+                    hint="the object changed since the migration; it was not restored",
+                )
+            os.utime(tmp, ns=(mtime_ns, mtime_ns))
+            tmp.replace(dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+
     def close(self) -> None:
         """Close connections and thread pools. The uploader cannot be used afterwards."""
         self._closed = True
@@ -371,7 +548,7 @@ class Uploader:
 
         def take() -> UploadItem | None:
             with take_lock:
-                if stop.is_set() or halt.is_set():
+                if stop.is_set() or halt.is_set() or self._breaker.reason is not None:
                     return None
                 try:
                     item = next(source)
@@ -427,7 +604,8 @@ class Uploader:
                 return self._multipart(item, st0, stop)
             return self._single(item, st0, stop)
         except _Failed as exc:
-            return UploadResult(key=item.key, ok=False, error=str(exc), retryable=exc.retryable)
+            fatal = self._breaker.reason is not None  # the endpoint or bucket, not this file
+            return UploadResult(key=item.key, ok=False, error=str(exc), retryable=exc.retryable, fatal=fatal)
         except _Stopped:
             return UploadResult(key=item.key, ok=False, error="stopped before the upload finished", retryable=True)
         except OSError as exc:
@@ -491,17 +669,53 @@ class Uploader:
             retryable=not ok,
         )
 
+    def _resumable(self, item: UploadItem, st0: os.stat_result) -> tuple[str, int, dict[int, tuple[int, str]]] | None:
+        """An open upload of this very file (same size and mtime) an earlier run began: (upload id, its
+        part size, the parts S3 holds: number -> (size, ETag)). None when there is none to resume."""
+        if self.ledger is None:
+            return None
+        found = self.ledger.open_upload(item.key, size=st0.st_size, mtime_ns=st0.st_mtime_ns)
+        if found is None:
+            return None
+        upload_id, part_size = found
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        held: dict[int, tuple[int, str]] = {}
+        try:
+            pages = self.client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket, Key=item.key, UploadId=upload_id
+            )
+            for page in pages:
+                for part in page.get("Parts", []):
+                    held[int(part["PartNumber"])] = (int(part["Size"]), str(part["ETag"]).strip('"'))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchUpload", "404"):
+                self.ledger.upload_closed(upload_id, state="aborted")  # gone (aborted, or expired by lifecycle)
+            return None  # cannot list it: begin afresh; the engine aborts the old one when the job is done
+        except BotoCoreError:
+            return None
+        return upload_id, part_size, held
+
     def _multipart(self, item: UploadItem, st0: os.stat_result, stop: threading.Event) -> UploadResult:
         s = self.settings
         size = st0.st_size
-        part_size = max(s.part_size, -(-size // S3_MAX_PARTS))
         path = self._object_path(item.key)
-        headers = self._object_headers(item)
-        headers["x-amz-checksum-algorithm"] = s.checksum.upper()
-        resp = self._call("POST", path, "uploads=", headers, b"", EMPTY_SHA256, stop, what=f"create {item.key}")
-        upload_id = xml_field(resp.body, "UploadId")
-        if not upload_id:
-            raise _Failed(f"CreateMultipartUpload {item.key}: no UploadId in the response", retryable=True)
+        resumed = self._resumable(item, st0)
+        held_parts: dict[int, tuple[int, str]] = {}
+        if resumed is not None:
+            upload_id, part_size, held_parts = resumed
+        else:
+            part_size = max(s.part_size, -(-size // S3_MAX_PARTS))
+            headers = self._object_headers(item)
+            headers["x-amz-checksum-algorithm"] = s.checksum.upper()
+            resp = self._call("POST", path, "uploads=", headers, b"", EMPTY_SHA256, stop, what=f"create {item.key}")
+            created = xml_field(resp.body, "UploadId")
+            if not created:
+                raise _Failed(f"CreateMultipartUpload {item.key}: no UploadId in the response", retryable=True)
+            upload_id = created
+            if self.ledger is not None:  # before any part: a kill from here on leaves a recorded upload
+                self.ledger.upload_begun(item.key, upload_id, size=size, mtime_ns=st0.st_mtime_ns, part_size=part_size)
+        reused = 0
         aborted = False
         try:  # the abort (in the except below) is registered before any part starts
             # SHA-256 of the whole object (what the journal and a local re-hash compare with), in the same read
@@ -538,6 +752,13 @@ class Uploader:
                     part_md5s.append(read.md5)
                     if full_sha is not None:
                         full_sha.update(data)
+                    if held_parts.get(number) == (len(data), read.md5.hex()):  # S3 has these very bytes
+                        self._budget.release(held)
+                        reused += 1
+                        kept: Future[tuple[str, str]] = Future()
+                        kept.set_result((read.md5.hex(), read.checksum))
+                        futures.append(kept)
+                        continue
                     futures.append(
                         pool.submit(self._put_part, path, upload_id, number, read, held, stop, part_failed, item.key)
                     )
@@ -555,7 +776,7 @@ class Uploader:
                 except BaseException as exc:
                     first_error = first_error or exc
             if changed:
-                abort_error = self._abort(path, upload_id, item.key)
+                abort_error = self._abort_recorded(path, upload_id, item.key)
                 aborted = True
                 return UploadResult(
                     key=item.key,
@@ -582,10 +803,12 @@ class Uploader:
             etag, version = self._complete(path, upload_id, body, expected, stop, item.key)
         except BaseException as exc:
             if not aborted:
-                abort_error = self._abort(path, upload_id, item.key)
+                abort_error = self._abort_recorded(path, upload_id, item.key)
                 if abort_error and isinstance(exc, _Failed):
-                    raise _Failed(f"{exc}; and {abort_error}", retryable=exc.retryable) from exc
+                    raise _Failed(f"{exc}; and {abort_error}", retryable=exc.retryable, code=exc.code) from exc
             raise
+        if self.ledger is not None:
+            self.ledger.upload_closed(upload_id, state="completed", reused=reused)
         ok = etag == expected
         return UploadResult(
             key=item.key,
@@ -599,6 +822,7 @@ class Uploader:
             parts=len(parts),
             error=None if ok else f"ETag {etag!r} does not match the parts' MD5s ({expected!r})",
             retryable=not ok,
+            parts_reused=reused,
         )
 
     def _put_part(
@@ -626,6 +850,8 @@ class Uploader:
             etag = resp.headers.get("etag", "").strip('"')
             if etag != read.md5.hex():
                 raise _Failed(f"part {number} of {key}: ETag {etag!r} is not the part's MD5", retryable=True)
+            if self.ledger is not None:
+                self.ledger.part_sent(upload_id, number=number, size=len(read.data), etag=etag, checksum=read.checksum)
             return etag, read.checksum
         except BaseException:
             part_failed.set()
@@ -651,6 +877,13 @@ class Uploader:
             raise
         etag = (xml_field(resp.body, "ETag") or "").strip('"')
         return etag, resp.headers.get("x-amz-version-id")
+
+    def _abort_recorded(self, path: str, upload_id: str, key: str) -> str | None:
+        """Abort, and tell the ledger once S3 has confirmed it (else the engine tries again later)."""
+        error = self._abort(path, upload_id, key)
+        if error is None and self.ledger is not None:
+            self.ledger.upload_closed(upload_id, state="aborted")
+        return error
 
     def _abort(self, path: str, upload_id: str, key: str) -> str | None:
         """Abort a multipart upload (with retries, even when stopping). Returns an error text or None."""
@@ -729,7 +962,10 @@ class Uploader:
         s = self.settings
         target = f"{path}?{query}" if query else path
         last = ""
+        answered = False
         for attempt in range(s.max_attempts):
+            if self._breaker.reason is not None:
+                raise _Failed(f"{what}: not sent: {self._breaker.reason}", retryable=True, code="EndpointDown")
             if attempt:
                 delay = self._rng.uniform(0, min(s.backoff_cap, s.backoff_base * 2**attempt))
                 if stop.wait(delay) and method != "DELETE":
@@ -748,7 +984,10 @@ class Uploader:
             except TransportError as exc:
                 conn.close()
                 last = f"{what}: connection problem: {exc}"
+                self._breaker.connection_failed(last)
                 continue
+            answered = True
+            self._breaker.answered()
             self._idle.append(conn)
             if 200 <= resp.status < 300 or (ok_404 and resp.status == 404):
                 code = xml_field(resp.body, "Code") if xml_errors and b"<Error>" in resp.body else None
@@ -761,7 +1000,11 @@ class Uploader:
             if resp.status in RETRYABLE_STATUS or code in RETRYABLE_CODES:
                 continue
             hint = HINTS.get(code or "")
+            if code in FATAL_CODES:
+                self._breaker.trip(last + (f" - {hint}" if hint else ""))
             raise _Failed(last + (f" - {hint}" if hint else ""), retryable=False, code=code)
+        if not answered:  # every attempt failed to connect: the endpoint, not this request
+            self._breaker.trip(f"the S3 endpoint is unreachable: {last}")
         raise _Failed(f"{last} (gave up after {s.max_attempts} attempts)", retryable=True)
 
     def _boto3_put(self, item: UploadItem, read: _Read, stop: threading.Event) -> tuple[str, str | None, str | None]:

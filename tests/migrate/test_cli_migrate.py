@@ -63,7 +63,8 @@ def test_plan_run_verify_cleanup_rollback(app: Path, moto: Emulator) -> None:
     assert rows(app) == before  # plan writes nothing
 
     code, ran = migrate_json(app, "run")
-    assert code == 0, ran
+    assert code == 2, ran  # incomplete: the row whose file is missing is left behind...
+    assert ran["incomplete"] == {"skipped_missing_files": 1} and ran["status"]["complete"] is False
     assert ran["uploaded"] == len(legacy_app.FILES) and ran["rows_updated"] == len(legacy_app.FILES) + 1
     after = rows(app)
     s3 = boto3.client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
@@ -77,9 +78,15 @@ def test_plan_run_verify_cleanup_rollback(app: Path, moto: Emulator) -> None:
         body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
         assert body == (uploads / path.removeprefix("./").removeprefix("uploads/")).read_bytes(), row_id
 
+    after_keys = {
+        uploads / path.removeprefix("./").removeprefix("uploads/"): key for path, key, _, _ in after.values() if key
+    }
     assert migrate(app, "verify").exit_code == 0
-    code, again = migrate_json(app, "run")
+    code, again = migrate_json(app, "run", "--allow-partial")  # ...which a user may accept
     assert (code, again["uploaded"], again["rows_updated"]) == (0, 0, 0)
+    assert again["incomplete"] == {"skipped_missing_files": 1}
+    status = migrate(app, "status")
+    assert status.exit_code == 2 and "INCOMPLETE" in status.stdout and "skipped missing files 1" in status.stdout
 
     refused = migrate(app, "cleanup")
     assert refused.exit_code == 3 and "--yes-delete-local-files" in refused.stderr
@@ -89,9 +96,18 @@ def test_plan_run_verify_cleanup_rollback(app: Path, moto: Emulator) -> None:
     assert not any((uploads / f"{u}/{c}/{n}/{f}").exists() for u, c, n, f, _ in legacy_app.FILES)
 
     assert migrate(app, "rollback").exit_code == 3  # needs --yes
-    code, rolled = migrate_json(app, "rollback", "--yes")
-    assert code == 0 and rolled["rows_restored"] == len(legacy_app.FILES) + 1
+    # the files are gone: pointing the rows back at them would break the application
+    code, kept = migrate_json(app, "rollback", "--yes", "--delete-objects")
+    assert code == 2 and kept["rows_restored"] == 0 and len(kept["kept"]) == len(legacy_app.FILES) + 1
+    assert all("cleanup" in k["reason"] for k in kept["kept"]) and kept["objects_deleted"] == 0
+    assert rows(app) == after
+    code, rolled = migrate_json(app, "rollback", "--yes", "--restore-files")
+    assert code == 0 and rolled["rows_restored"] == len(legacy_app.FILES) + 1, rolled
+    assert rolled["files_restored"] == len(legacy_app.FILES)
     assert rows(app) == before
+    for u, c, n, f, _ in legacy_app.FILES:
+        restored = uploads / f"{u}/{c}/{n}/{f}"
+        assert restored.read_bytes() == s3.get_object(Bucket=BUCKET, Key=after_keys[restored])["Body"].read()
 
 
 def test_a_bad_job_is_one_clean_error(tmp_path: Path) -> None:

@@ -349,9 +349,13 @@ def migrate(config: Path, env: Environment) -> Migrated:
 
 def cleanup(job: LoadedJob, env: Environment) -> int:
     """`cargohold migrate cleanup --yes`: local files go only once each object is checked again."""
-    with opened(job, env, store=False) as parts:
+    with opened(job, env) as parts:
         return engine.cleanup(
-            parts["journal"], uploader=parts["uploader"], source_dir=job.source_dir, confirm=True
+            parts["journal"],
+            uploader=parts["uploader"],
+            store=parts["store"],
+            source_dir=job.source_dir,
+            confirm=True,
         ).files_deleted
 
 

@@ -12,22 +12,8 @@ from engine_support import TABLE, Setup, app_rows, build_work, object_versions, 
 from migrate.engine import CleanupRefused, EngineSettings, cleanup, rollback, run, verify
 
 
-def _migrate(s: Setup) -> None:
-    journal, store = s.journal(), s.store()
-    report = run(
-        build_work(s.source, s.db, bucket=s.bucket),
-        journal=journal,
-        store=store,
-        uploader=s.uploader(),
-        settings=EngineSettings(batch_size=10),
-    )
-    journal.close()
-    store.close()
-    assert report.exit_code == 0, report.to_json()
-
-
 def test_verify_clean_then_finds_tampered_deleted_and_moved(setup: Setup) -> None:
-    _migrate(setup)
+    setup.migrate()
     journal, store, uploader = setup.journal(), setup.store(), setup.uploader()
     clean = verify(journal, uploader=uploader, store=store, source_dir=setup.source)
     assert clean.ok and clean.exit_code == 0, clean.to_json()
@@ -67,7 +53,7 @@ def test_verify_clean_then_finds_tampered_deleted_and_moved(setup: Setup) -> Non
 
 def test_rollback_restores_rows_and_deletes_objects(setup: Setup) -> None:
     before = app_rows(setup.db)
-    _migrate(setup)
+    setup.migrate()
     # the application changes one migrated row afterwards: rollback must not clobber it
     conn = sqlite3.connect(setup.db)
     conn.execute(f"UPDATE {TABLE} SET url = 'https://cdn.example/changed' WHERE id = 3")
@@ -95,12 +81,12 @@ def test_rollback_restores_rows_and_deletes_objects(setup: Setup) -> None:
     store.close()
 
     # running again migrates the rolled back rows once more
-    _migrate(setup)
+    setup.migrate()
     assert all(r["storage"] == "s3" for r in app_rows(setup.db))
 
 
 def test_rollback_without_deleting_keeps_objects(setup: Setup) -> None:
-    _migrate(setup)
+    setup.migrate()
     journal, store = setup.journal(), setup.store()
     report = rollback(journal, store=store)
     assert report.exit_code == 0 and report.objects_deleted == 0
@@ -114,7 +100,7 @@ def test_cleanup_refuses_without_confirm_and_deletes_only_verified(setup: Setup)
     # one file is not migrated (missing at run time), one object gets tampered with, one row conflicts
     journal, store, uploader = setup.journal(), setup.store(), setup.uploader()
     with pytest.raises(CleanupRefused) as refused:
-        cleanup(journal, uploader=uploader, source_dir=setup.source, confirm=False)
+        cleanup(journal, uploader=uploader, store=store, source_dir=setup.source, confirm=False)
     assert refused.value.exit_code == 3
     assert all((setup.source / r).exists() for r in setup.relpaths)
 
@@ -133,7 +119,7 @@ def test_cleanup_refuses_without_confirm_and_deletes_only_verified(setup: Setup)
     tampered = setup.relpaths[7]
     s3_client(setup.endpoint).put_object(Bucket=setup.bucket, Key=f"files/{tampered}", Body=b"tampered!")
 
-    result = cleanup(journal, uploader=uploader, source_dir=setup.source, confirm=True)
+    result = cleanup(journal, uploader=uploader, store=store, source_dir=setup.source, confirm=True)
     kept = dict(result.kept)
     conflict_rel = conflict_path[2:] if conflict_path.startswith("./") else conflict_path
     assert set(kept) == {setup.relpaths[6], tampered, conflict_rel}, kept
@@ -143,7 +129,7 @@ def test_cleanup_refuses_without_confirm_and_deletes_only_verified(setup: Setup)
     assert journal.status().files == {"present": 3, "cleaned": len(setup.relpaths) - 3}
 
     # a second cleanup deletes nothing more; verify does not call cleaned files missing
-    again = cleanup(journal, uploader=uploader, source_dir=setup.source, confirm=True)
+    again = cleanup(journal, uploader=uploader, store=store, source_dir=setup.source, confirm=True)
     assert again.files_deleted == 0 and again.already_cleaned == len(setup.relpaths) - 3
     checked = verify(journal, uploader=uploader, store=store, source_dir=setup.source)
     assert {p.kind for p in checked.problems} <= {"size_mismatch", "checksum_mismatch"}
@@ -152,11 +138,11 @@ def test_cleanup_refuses_without_confirm_and_deletes_only_verified(setup: Setup)
 
 
 def test_cleanup_keeps_a_file_changed_after_migration(setup: Setup, tmp_path: Path) -> None:
-    _migrate(setup)
+    setup.migrate()
     victim = setup.source / setup.relpaths[9]
     victim.write_bytes(b"x" * victim.stat().st_size)  # same size, new content
-    journal, uploader = setup.journal(), setup.uploader()
-    result = cleanup(journal, uploader=uploader, source_dir=setup.source, confirm=True)
+    journal, uploader, store = setup.journal(), setup.uploader(), setup.store()
+    result = cleanup(journal, uploader=uploader, store=store, source_dir=setup.source, confirm=True)
     if victim.stat().st_size:
         assert [rel for rel, _ in result.kept] == [setup.relpaths[9]]
         assert victim.exists()

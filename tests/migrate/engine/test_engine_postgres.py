@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -19,13 +18,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from crash_support import start_driver
 from engine_support import assert_migrated, build_work, make_app_db, make_bucket, make_tree
 
 from migrate.journal import Journal, files_table, objects_table, rows_table
 from toolkit.emulator import Emulator
 
-DRIVER = Path(__file__).with_name("crash_driver.py")
-REPO = Path(__file__).resolve().parents[3]
 PG_URL = os.environ.get("CARGOHOLD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -63,20 +61,6 @@ def _tree(tmp_path: Path, moto: Emulator, count: int) -> dict[str, Any]:
     return {"source": str(source), "db": str(db), "bucket": bucket, "endpoint": moto.endpoint, "relpaths": relpaths}
 
 
-def _start(cfg: dict[str, Any]) -> subprocess.Popen[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.Popen(
-        [sys.executable, str(DRIVER), json.dumps(cfg)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
-
-
-@pytest.mark.slow
 def test_two_workers_share_one_job(tmp_path: Path, moto: Emulator, pg_url: str, job: str) -> None:
     tree = _tree(tmp_path, moto, count=160)
     log = tmp_path / "uploads.log"
@@ -89,7 +73,7 @@ def test_two_workers_share_one_job(tmp_path: Path, moto: Emulator, pg_url: str, 
         "concurrency": 2,
         "kill": None,
     }
-    workers = [_start({**cfg, "round": n}) for n in (1, 2)]
+    workers = [start_driver({**cfg, "round": n}) for n in (1, 2)]
     reports = []
     for proc in workers:
         out, err = proc.communicate(timeout=300)
@@ -149,7 +133,7 @@ def test_killed_worker_claims_come_back_after_the_lease(tmp_path: Path, moto: Em
         "concurrency": 2,
         "lease_seconds": 1.0,
     }
-    killed = _start({**cfg, "round": 1, "kill": {"after_apply": 1}})
+    killed = start_driver({**cfg, "round": 1, "kill": {"after_apply": 1}})
     killed.communicate(timeout=120)
     assert killed.returncode < 0
     journal = Journal.open(pg_url, job)
@@ -157,7 +141,7 @@ def test_killed_worker_claims_come_back_after_the_lease(tmp_path: Path, moto: Em
     verified = {o.key for o in journal.iter_objects(states=("uploaded", "done"))}
     journal.close()
     time.sleep(1.2)  # ...until its lease runs out
-    out, err = (proc := _start({**cfg, "round": 2, "kill": None})).communicate(timeout=120)
+    out, err = (proc := start_driver({**cfg, "round": 2, "kill": None})).communicate(timeout=120)
     assert proc.returncode == 0, (out, err)
     second = [key for worker, key in (line.split("\t") for line in log.read_text().splitlines()) if worker == "2"]
     assert not verified & set(second)
@@ -170,3 +154,65 @@ def test_killed_worker_claims_come_back_after_the_lease(tmp_path: Path, moto: Em
         job=job,
         relpaths=tree["relpaths"],
     )
+
+
+@pytest.mark.slow
+def test_a_killed_workers_claims_are_taken_back_at_once(tmp_path: Path, moto: Emulator, pg_url: str, job: str) -> None:
+    """Same host, process gone: its claims are free now, not after its 10-minute lease."""
+    tree = _tree(tmp_path, moto, count=40)
+    log = tmp_path / "uploads.log"
+    cfg = {**tree, "journal_url": pg_url, "job": job, "upload_log": str(log), "batch_size": 6, "concurrency": 2}
+    killed = start_driver({**cfg, "round": 1, "kill": {"after_apply": 1}, "lease_seconds": 600.0})
+    killed.communicate(timeout=120)
+    assert killed.returncode < 0
+    journal = Journal.open(pg_url, job)
+    state = journal.status()
+    assert state.claimed > 0 and not state.complete
+    assert [c.alive for c in state.claims] == [False]  # the status says whose claims and that it is dead
+    journal.close()
+    out, err = (proc := start_driver({**cfg, "round": 2, "kill": None, "lease_seconds": 600.0})).communicate(
+        timeout=120
+    )
+    assert proc.returncode == 0, (out, err)
+    assert json.loads(out)["status"]["complete"] is True
+    assert_migrated(
+        source=Path(tree["source"]),
+        db=Path(tree["db"]),
+        endpoint=tree["endpoint"],
+        bucket=tree["bucket"],
+        journal_url=pg_url,
+        job=job,
+        relpaths=tree["relpaths"],
+    )
+
+
+def test_run_does_not_say_done_while_a_live_worker_holds_claims(
+    tmp_path: Path, moto: Emulator, pg_url: str, job: str
+) -> None:
+    from engine_support import make_store, make_uploader
+
+    from migrate.engine import EngineSettings, run
+
+    tree = _tree(tmp_path, moto, count=12)
+    work = build_work(Path(tree["source"]), Path(tree["db"]), bucket=tree["bucket"])
+    other = Journal.open(pg_url, job, worker_id="other-host:1:live")
+    other.lock_for_run()  # registered, heartbeat running: alive
+    other.record(work)
+    held = [o.key for o in other.claim(5)]
+    me = Journal.open(pg_url, job)
+    store = make_store(Path(tree["db"]))
+    uploader = make_uploader(bucket=tree["bucket"], endpoint=tree["endpoint"])
+    try:
+        report = run(None, journal=me, store=store, uploader=uploader, settings=EngineSettings(wait_for_others=False))
+        assert report.exit_code == 2 and report.uploaded == 7
+        assert [(c.worker_id, c.objects, c.alive) for c in report.claimed_by_others] == [("other-host:1:live", 5, True)]
+        assert report.incomplete == {"objects_pending": 5, "rows_pending": 5, "objects_claimed_by_others": 5}
+        # waiting (the default): the run finishes the job once the other worker lets its claims go
+        threading.Timer(1.0, other.release, args=(held,)).start()
+        waited = run(None, journal=me, store=store, uploader=uploader)
+        assert waited.exit_code == 0 and waited.uploaded == 5, waited.to_json()
+        assert waited.status is not None and waited.status.complete
+    finally:
+        me.close()
+        other.close()
+        store.close()

@@ -16,7 +16,6 @@ from engine_support import (
     CountingUploader,
     Setup,
     app_rows,
-    assert_migrated,
     build_work,
     object_versions,
     s3_client,
@@ -63,19 +62,6 @@ def _run(s: Setup, uploader: Any = None, **kwargs: Any) -> RunReport:
         store.close()
 
 
-def _assert_done(s: Setup, conflicts: tuple[int, ...] = ()) -> None:
-    assert_migrated(
-        source=s.source,
-        db=s.db,
-        endpoint=s.endpoint,
-        bucket=s.bucket,
-        journal_url=s.journal_url,
-        job=s.job,
-        relpaths=s.relpaths,
-        conflicts=conflicts,
-    )
-
-
 def test_happy_path(setup: Setup) -> None:
     progress = Recorder()
     report = _run(setup, progress=progress)
@@ -87,7 +73,7 @@ def test_happy_path(setup: Setup) -> None:
     assert progress.queued["files"] == len(setup.relpaths)
     assert sum(1 for e in progress.events if e["outcome"] == "uploaded") == len(setup.relpaths)
     assert progress.done["report"] is report
-    _assert_done(setup)
+    setup.assert_migrated()
     assert set(object_versions(setup.endpoint, setup.bucket).values()) == {1}
     json.dumps(report.to_json())  # serialisable for --format json
 
@@ -95,7 +81,7 @@ def test_happy_path(setup: Setup) -> None:
     again = _run(setup)
     assert (again.uploaded, again.rows_updated, again.reused) == (0, 0, 0)
     assert again.recorded.done_objects == len(setup.relpaths)
-    _assert_done(setup)
+    setup.assert_migrated()
     assert set(object_versions(setup.endpoint, setup.bucket).values()) == {1}
 
 
@@ -124,7 +110,7 @@ def test_resume_after_interrupt_does_not_reupload(setup: Setup) -> None:
     assert resumed.exit_code == 0, resumed.to_json()
     assert not verified & set(second.started), "a verified object was uploaded again"
     assert set(verified | set(second.started)) == {f"files/{r}" for r in setup.relpaths}
-    _assert_done(setup)
+    setup.assert_migrated()
 
 
 def test_conflict_is_reported_and_not_overwritten(setup: Setup) -> None:
@@ -178,7 +164,7 @@ def test_file_modified_after_upload_is_uploaded_again(setup: Setup) -> None:
     assert report.requeued == 1
     body = s3_client(setup.endpoint).get_object(Bucket=setup.bucket, Key=key)["Body"].read()
     assert body.endswith(b"appended after the upload")
-    _assert_done(setup)
+    setup.assert_migrated()
 
 
 def test_file_changed_between_runs_resets_uploaded_object(setup: Setup) -> None:
@@ -209,7 +195,7 @@ def test_file_changed_between_runs_resets_uploaded_object(setup: Setup) -> None:
     assert report.exit_code == 0
     assert report.recorded.reset_objects == 1
     assert counting.started == {f"files/{victim}": 1}
-    _assert_done(setup)
+    setup.assert_migrated()
 
 
 def test_missing_file_fails_and_rerun_retries(setup: Setup) -> None:
@@ -226,7 +212,7 @@ def test_missing_file_fails_and_rerun_retries(setup: Setup) -> None:
     victim.write_bytes(saved)
     report = _run(setup)
     assert report.exit_code == 0 and report.uploaded == 1
-    _assert_done(setup)
+    setup.assert_migrated()
 
 
 def test_sqlite_journal_allows_one_worker(setup: Setup) -> None:
@@ -284,7 +270,7 @@ def test_file_changed_while_read_is_uploaded_again_or_fails_when_it_keeps_changi
     # it stops changing: the next run uploads it
     report = _run(setup)
     assert report.exit_code == 0 and report.uploaded == 1
-    _assert_done(setup)
+    setup.assert_migrated()
 
 
 def test_new_row_for_a_migrated_file_is_applied_without_uploading_again(setup: Setup) -> None:
@@ -299,4 +285,4 @@ def test_new_row_for_a_migrated_file_is_applied_without_uploading_again(setup: S
     assert report.rows_updated == 1 and report.reused == 1
     row = next(r for r in app_rows(setup.db) if r["id"] == new_id)
     assert row["s3_key"] == f"files/{setup.relpaths[5]}" and row["storage"] == "s3"
-    _assert_done(setup)
+    setup.assert_migrated()
