@@ -430,20 +430,28 @@ class Uploader:
                 hint=HINTS.get(exc.code or "", "check the bucket name, the region, the endpoint and the credentials"),
             ) from None
         version = put.headers.get("x-amz-version-id")
-        query = encode_query({"versionId": version}) if version and version != "null" else ""
-        try:
-            self._call(
-                "DELETE", self._object_path(key), query, {}, b"", EMPTY_SHA256, stop, what="DELETE probe", ok_404=True
-            )
-        except _Failed:
-            if not query:
-                raise UploadError(
-                    f"could not delete the probe object s3://{self.bucket}/{key}", hint="s3:DeleteObject"
-                ) from None
-            # may not delete versions: a plain delete leaves a delete marker, which lifecycle removes
-            self._call(
-                "DELETE", self._object_path(key), "", {}, b"", EMPTY_SHA256, stop, what="DELETE probe", ok_404=True
-            )
+        versions = [version, None] if version and version != "null" else [None]
+        for attempt in versions:  # the version itself first, so no delete marker is left behind
+            query = encode_query({"versionId": attempt}) if attempt else ""
+            try:
+                self._call(
+                    "DELETE",
+                    self._object_path(key),
+                    query,
+                    {},
+                    b"",
+                    EMPTY_SHA256,
+                    stop,
+                    what="DELETE probe",
+                    ok_404=True,
+                )
+                return
+            except _Failed as exc:  # may not delete versions: a plain delete's marker is removed by lifecycle
+                error = exc
+        raise UploadError(
+            f"could not delete the probe object s3://{self.bucket}/{key}: {error}",
+            hint="the credentials need s3:DeleteObject on the bucket to migrate (and roll back) into it",
+        )
 
     def incomplete_uploads(self) -> list[tuple[str, str]]:
         """(key, upload id) of every multipart upload in the bucket neither completed nor aborted."""

@@ -18,6 +18,7 @@ from migrate.upload import (
     MiB,
     TransferSettings,
     Uploader,
+    UploadError,
     composite_checksum,
     guess_content_type,
     iter_tree,
@@ -368,3 +369,16 @@ def test_credentials_come_from_the_session(moto: Any, bucket: str, tmp_path: Pat
     path.write_bytes(b"a")
     with Uploader(bucket=bucket, endpoint=moto.endpoint, session=session) as up:
         assert run(up, [item_for(path, "cred")])["cred"].ok
+
+
+def test_the_probe_leaves_nothing_behind_even_in_a_versioned_bucket(make_uploader: Any, s3: Any, bucket: str) -> None:
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    make_uploader().probe()
+    listed = s3.list_object_versions(Bucket=bucket)
+    assert listed.get("Versions", []) == [] and listed.get("DeleteMarkers", []) == []  # the version itself went
+
+
+def test_the_probe_names_a_missing_bucket(make_uploader: Any, bucket: str) -> None:
+    with pytest.raises(UploadError, match=f"{bucket}-nope.*NoSuchBucket") as raised:
+        make_uploader(bucket=f"{bucket}-nope").probe()
+    assert raised.value.hint and "bucket" in raised.value.hint
