@@ -323,3 +323,21 @@ def test_real_environment_has_no_endpoint_overrides(tmp_path: Path) -> None:
     assert services, "the provider declares endpoint overrides (null outside emulators)"
     assert all(known(block[k]) is None for block in endpoints for k in services)
     assert provider["s3_use_path_style"] is False
+
+
+@pytest.mark.parametrize(("config", "env_name"), _cases())
+def test_global_index_keys_are_key_schema_blocks(config: Path, env_name: str, tmp_path: Path) -> None:
+    """Each GSI's keys as `key_schema` blocks (HASH, then RANGE), not the deprecated hash_key/range_key."""
+    env = load_project(config).environment(env_name)
+    tables = of_type(resources(evaluate(env, tmp_path)), "aws_dynamodb_table")
+    assert set(tables) == set(env.tables)
+    for key, table in env.tables.items():
+        expected = {
+            g.name: [(g.hash_key.name, "HASH"), *([(g.range_key.name, "RANGE")] if g.range_key else [])]
+            for g in table.spec.global_indexes
+        }
+        found = {}
+        for g in as_list(tables[key].get("global_secondary_index")):
+            assert "hash_key" not in g and "range_key" not in g, (key, g["name"])
+            found[g["name"]] = [(k["attribute_name"], k["key_type"]) for k in as_list(g.get("key_schema"))]
+        assert found == expected, key

@@ -81,12 +81,25 @@ resource "aws_dynamodb_table" "this" {
     for_each = var.global_secondary_indexes
     content {
       name               = global_secondary_index.value.name
-      hash_key           = global_secondary_index.value.hash_key.name
-      range_key          = try(global_secondary_index.value.range_key.name, null)
       projection_type    = global_secondary_index.value.projection_type
       non_key_attributes = global_secondary_index.value.projection_type == "INCLUDE" ? global_secondary_index.value.non_key_attributes : null
       read_capacity      = local.provisioned ? try(coalesce(global_secondary_index.value.read_capacity, local.read_capacity), null) : null
       write_capacity     = local.provisioned ? try(coalesce(global_secondary_index.value.write_capacity, local.write_capacity), null) : null
+
+      # The index's keys as `key_schema` blocks (its `hash_key`/`range_key` arguments are
+      # deprecated in provider 6.x): the partition key (HASH) first, then the sort key (RANGE).
+      # One dynamic block, not a static HASH block plus a dynamic RANGE one, so that tfparse
+      # (which drops a dynamic block followed by a static one) sees both.
+      dynamic "key_schema" {
+        for_each = concat(
+          [{ name = global_secondary_index.value.hash_key.name, type = "HASH" }],
+          global_secondary_index.value.range_key != null ? [{ name = global_secondary_index.value.range_key.name, type = "RANGE" }] : [],
+        )
+        content {
+          attribute_name = key_schema.value.name
+          key_type       = key_schema.value.type
+        }
+      }
     }
   }
 
