@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from crash_support import start_driver
 from engine_support import assert_migrated, build_work, make_app_db, make_bucket, make_tree
 
-from migrate.journal import Journal, files_table, objects_table, rows_table
+from migrate.journal import Journal
+from migrate.journal import metadata as journal_metadata
 from toolkit.emulator import Emulator
 
 PG_URL = os.environ.get("CARGOHOLD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -45,7 +46,7 @@ def job(pg_url: str) -> Iterator[str]:
     yield name
     engine = sa.create_engine(pg_url)
     with engine.begin() as conn:
-        for table in (objects_table, rows_table, files_table):
+        for table in journal_metadata.sorted_tables:  # every journal table, the ledger and heartbeats too
             conn.execute(sa.delete(table).where(table.c.job == name))
     engine.dispose()
 
