@@ -451,6 +451,7 @@ class Journal:
         now = time.time()
         host, pid = socket.gethostname(), os.getpid()
         with self._lock, self.engine.begin() as conn:
+            self._forget_dead(conn, now)
             conn.execute(sa.delete(w).where(w.c.job == self.job, w.c.worker_id == self.worker_id))
             conn.execute(
                 sa.insert(w).values(
@@ -471,6 +472,15 @@ class Journal:
                     .where(w.c.job == self.job, w.c.worker_id == self.worker_id)
                     .values(heartbeat_at=time.time())
                 )
+
+    def _forget_dead(self, conn: sa.Connection, now: float) -> None:
+        """Drop the rows of dead workers that hold nothing any more (a killed run leaves its row
+        behind); one still holding claims stays, so that `claim` knows it is dead."""
+        w, o = workers_table, objects_table
+        holds = sa.select(o.c.key).where(o.c.job == w.c.job, o.c.claimed_by == w.c.worker_id).exists()
+        dead = self._dead_workers(conn, now)
+        if dead:
+            conn.execute(sa.delete(w).where(w.c.job == self.job, w.c.worker_id.in_(dead), ~holds))
 
     def _dead_workers(self, conn: sa.Connection, now: float) -> list[str]:
         """Workers of this job that are gone: silent for STALE_SECONDS, or their process has exited
@@ -494,6 +504,7 @@ class Journal:
             with contextlib.suppress(sa.exc.SQLAlchemyError), self._lock, self.engine.begin() as conn:
                 w = workers_table
                 conn.execute(sa.delete(w).where(w.c.job == self.job, w.c.worker_id == self.worker_id))
+                self._forget_dead(conn, time.time())
             self._registered = False
         if self._lock_file is not None:
             self._lock_file.close()

@@ -176,6 +176,11 @@ def test_a_killed_workers_claims_are_taken_back_at_once(tmp_path: Path, moto: Em
     )
     assert proc.returncode == 0, (out, err)
     assert json.loads(out)["status"]["complete"] is True
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:  # neither the killed worker nor the finished one is left registered
+        workers = journal_metadata.tables["cargohold_migration_workers"]
+        assert conn.execute(sa.select(sa.func.count()).where(workers.c.job == job)).scalar_one() == 0
+    engine.dispose()
     assert_migrated(
         source=Path(tree["source"]),
         db=Path(tree["db"]),
