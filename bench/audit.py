@@ -400,7 +400,7 @@ def main() -> int:
     cargohold = cargohold_command(a.cargohold)
     env = tool_env("http://127.0.0.1:9", proxy=False)
     meta = {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "runs": a.runs,
         "prowler": str(prowler),

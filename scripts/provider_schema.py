@@ -27,8 +27,11 @@ What is read, per resource (lib/<folder>/index.js):
   (nesting "list" or "set", from its `type`); one passed straight to `f(...)` takes at most one
   block (nesting "single": in the provider that is a list with max_items 1 or a single block).
 - the `// name - computed: X, optional: Y, required: Z` comments of the resource class and of each
-  block's `<Struct>OutputReference` class: `required`, and the computed-only attributes (computed,
-  neither optional nor required: no setter, not in synthesize), which a module must not write.
+  block's `<Struct>OutputReference` class: `required`, `computed` (the provider fills it in when the
+  configuration leaves it out), and the computed-only attributes (computed, neither optional nor
+  required: no setter, not in synthesize), which a module must not write.
+- each attribute's `kind` (simple, list, set or map) beside its element `type`, so the emulator
+  provider (toolkit/tfprovider) can serve the attribute's real type.
 """
 
 from __future__ import annotations
@@ -122,12 +125,26 @@ def schema_of(src: Source, attrs_src: str, class_body: str) -> dict[str, Any]:
             nesting = m.group("type") if repeated else "single"
             blocks[name] = {"nesting": nesting, "required": required, "schema": struct_schema(src, fn.group(1))}
         else:
-            attributes[name] = {"type": m.group("storage"), "required": required, "computed_only": False}
+            attributes[name] = {
+                "type": m.group("storage"),
+                "kind": m.group("type"),
+                "required": required,
+                "computed": computed and not required,
+                "computed_only": False,
+            }
     for name, (computed, optional, required) in declared.items():
         if name in attributes or name in blocks:
             continue
         if computed and not optional and not required:
-            attributes[name] = {"type": getter_type(class_body, name), "required": False, "computed_only": True}
+            storage = getter_type(class_body, name)
+            kind = "list" if storage.endswith("List") else "map" if storage.endswith("Map") else "simple"
+            attributes[name] = {
+                "type": storage,
+                "kind": kind,
+                "required": False,
+                "computed": True,
+                "computed_only": True,
+            }
         else:
             raise ValueError(f"{name}: settable (per its comment) but not in the synthesized attributes")
     return {"attributes": dict(sorted(attributes.items())), "blocks": dict(sorted(blocks.items()))}
@@ -140,7 +157,8 @@ def struct_schema(src: Source, fn_prefix: str) -> dict[str, Any]:
 
 
 def resource_schema(package: Path, rtype: str) -> dict[str, Any]:
-    folder = package / "lib" / rtype.removeprefix("aws_").replace("_", "-")
+    """One resource type's schema; `aws` is the provider block's own configuration."""
+    folder = package / "lib" / ("provider" if rtype == "aws" else rtype.removeprefix("aws_").replace("_", "-"))
     text = (folder / "index.js").read_text()
     src = Source(text)
     marker = f'static tfResourceType = "{rtype}";'
@@ -164,13 +182,19 @@ def build(package: Path, types: list[str]) -> dict[str, Any]:
             "note": "regenerate when the provider version moves",
             "nesting": "list/set: repeatable blocks; single: at most one block (list with max_items 1)",
         },
+        "provider": resource_schema(package, "aws"),
         "resources": {t: resource_schema(package, t) for t in sorted(types)},
     }
 
 
 def dump(schema: dict[str, Any]) -> str:
     """One line per resource: small, stable and still diffable."""
-    lines = ["{", f' "provenance": {json.dumps(schema["provenance"], sort_keys=True)},', ' "resources": {']
+    lines = [
+        "{",
+        f' "provenance": {json.dumps(schema["provenance"], sort_keys=True)},',
+        f' "provider": {json.dumps(schema["provider"], sort_keys=True, separators=(",", ":"))},',
+        ' "resources": {',
+    ]
     items = sorted(schema["resources"].items())
     for i, (rtype, body) in enumerate(items):
         comma = "," if i < len(items) - 1 else ""

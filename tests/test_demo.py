@@ -84,14 +84,17 @@ def test_demo_json() -> None:
     assert (adoption["rotated"]["mode_before"], adoption["rotated"]["mode_after"]) == ("0o644", "0o600")
 
     # After config.yaml, the audit finds exactly what config.yaml relaxes for `local`; the TLS-only policy the emulator
-    # cannot evaluate is waived (on every bucket, and its drift), not hidden.
+    # cannot evaluate (tls_only: false on two buckets, and the state bucket) is waived, not hidden.
     audit = payload["audit"]
     assert sorted((p["check"], p["resource"].rsplit(":", 1)[-1]) for p in audit["problems"]) == [
         ("dynamodb.deletion-protection", "table/acme-lms-local-courses"),
         ("dynamodb.pitr", "table/acme-lms-local-courses"),
         ("s3.versioning", "acme-lms-local-access-logs"),
     ]
-    assert audit["summary"]["waived"] == 7 and audit["summary"]["error"] == 0
+    assert audit["summary"]["waived"] == 3 and audit["summary"]["error"] == 0
+    applied = adoption["applied"]
+    assert applied["provider"] == "cargohold emulator provider, hashicorp/aws 6.66.0 schema"
+    assert applied["terraform"]["binary"] and applied["second_plan_has_changes"] is False
     # Health: every probe passes except least privilege, which a non-enforcing emulator cannot show.
     health = payload["health"]
     assert health["summary"]["fail"] == 0 and health["summary"]["pass"] >= 10

@@ -59,6 +59,12 @@ def terraform_env(env: Environment) -> dict[str, str]:
     """Environment variables Terraform needs for this environment (credentials only for emulators)."""
     out = {"AWS_REGION": env.region, "AWS_DEFAULT_REGION": env.region}
     if is_emulator(env.endpoint):
+        # The AWS provider cannot be downloaded for an emulator run (nor should it talk to one):
+        # Terraform installs cargohold's emulator provider, which serves the same 6.66.0 schema.
+        from toolkit.terraform.locate import default_cache_dir
+        from toolkit.tfprovider import mirror
+
+        out["TF_CLI_CONFIG_FILE"] = str(mirror.cli_config(default_cache_dir()))
         creds = session(env).get_credentials()
         if creds is not None:
             frozen = creds.get_frozen_credentials()
@@ -92,3 +98,14 @@ def explain(exc: Exception, *, action: str) -> AwsError:
     if isinstance(exc, BotoCoreError):
         return AwsError(f"{action}: {exc}", hint="check the network and the environment's endpoint/region")
     return AwsError(f"{action}: {exc}")
+
+
+def block_public_access_for_account(env: Environment) -> None:
+    """Turn on the account-wide S3 Block Public Access: an account setting, outside config.yaml and the stack."""
+    account = client(env, "sts").get_caller_identity()["Account"]
+    client(env, "s3control").put_public_access_block(
+        AccountId=account,
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+        ),
+    )

@@ -184,28 +184,41 @@ terraform_option = click.option(
 )
 
 
-def _stack(config_path: Path, env_name: str, terraform_path: str | None, fmt: str) -> Any:
+imports_option = click.option(
+    "--imports",
+    "imports_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="An imports.tf from `cargohold discover`: plan (and apply) with its import blocks.",
+)
+
+
+def _stack(
+    config_path: Path, env_name: str, terraform_path: str | None, fmt: str, imports_path: Path | None = None
+) -> Any:
     from toolkit.provision import stack_run
 
     project = load_project(config_path)
     env = project.environment(env_name)
     # Terraform's own output is a log: stderr, and only for people (not with --format json).
     on_log = None if fmt == "json" else (lambda line: click.echo(line, err=True))
-    return stack_run(project, env, terraform=terraform_path, on_log=on_log)
+    imports = imports_path.read_text(encoding="utf-8") if imports_path else None
+    return stack_run(project, env, terraform=terraform_path, on_log=on_log, imports=imports)
 
 
 @main.command()
 @env_option
 @terraform_option
+@imports_option
 @command_options
-def plan(config_path: Path, fmt: str, env_name: str, terraform_path: str | None) -> None:
+def plan(config_path: Path, fmt: str, env_name: str, terraform_path: str | None, imports_path: Path | None) -> None:
     """Init the backend, select the workspace, save a plan and summarise it.
 
     Exits 0 when there are no changes, 2 when there are, 1 on error.
     """
     from toolkit.terraform import workflow
 
-    outcome = workflow.plan(_stack(config_path, env_name, terraform_path, fmt))
+    outcome = workflow.plan(_stack(config_path, env_name, terraform_path, fmt, imports_path))
     result = {
         "environment": env_name,
         "has_changes": outcome.has_changes,
@@ -222,12 +235,20 @@ def plan(config_path: Path, fmt: str, env_name: str, terraform_path: str | None)
 @click.option(
     "--allow-destroy", is_flag=True, help="Allow a plan that deletes or replaces a bucket, table or principal."
 )
+@imports_option
 @command_options
-def apply(config_path: Path, fmt: str, env_name: str, terraform_path: str | None, allow_destroy: bool) -> None:
-    """Apply the saved plan, only while it is current (config, modules and variables unchanged)."""
+def apply(
+    config_path: Path,
+    fmt: str,
+    env_name: str,
+    terraform_path: str | None,
+    allow_destroy: bool,
+    imports_path: Path | None,
+) -> None:
+    """Apply the saved plan, only while it is current (config, modules, variables and --imports unchanged)."""
     from toolkit.terraform import workflow
 
-    run = _stack(config_path, env_name, terraform_path, fmt)
+    run = _stack(config_path, env_name, terraform_path, fmt, imports_path)
     saved = workflow.saved_plan(run)
     progress = ApplyProgress(_changes(saved) if saved else None) if fmt != "json" else None
     outcome = workflow.apply(run, allow_destroy=allow_destroy, on_event=progress)

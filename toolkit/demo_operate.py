@@ -1,8 +1,8 @@
 """The demo's operating chapters: audit, health and cost of the emulated environment.
 
-The environment was stood up with `toolkit.standin` (the AWS provider cannot run here) without the
-TLS-only bucket policy, because moto refuses every object call under it; a waiver, written to a
-file like a team would, says so, and the audit counts it as muted rather than hiding it.
+The environment was applied by Terraform with config.yaml's `local` settings, which leave the TLS-only
+bucket policy out (`tls_only: false`) because moto refuses every object call under it; a waiver,
+written to a file like a team would, says so, and the audit counts it as muted rather than hiding it.
 """
 
 from __future__ import annotations
@@ -45,12 +45,13 @@ def _audit(project: Project, env: Environment, work: Path, say: Say, number: int
                     {
                         "check": check,
                         "resource": f"arn:aws:s3:::{project.name}-{env.name}-*",
-                        "reason": "the emulator cannot evaluate aws:SecureTransport, so the demo leaves the TLS-only "
-                        "policy out; cargohold apply writes it in AWS",
+                        "reason": "the emulator cannot evaluate aws:SecureTransport, so config.yaml's local "
+                        "environment sets tls_only: false (and bootstrap leaves the state bucket without it); "
+                        "every other environment has the TLS-only policy",
                         "owner": "cargohold demo",
                         "expires": expires,
                     }
-                    for check in ("s3.tls-only", "drift.changed")
+                    for check in ("s3.tls-only",)
                 ]
             },
             sort_keys=False,

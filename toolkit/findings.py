@@ -36,7 +36,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-class Status(str, enum.Enum):
+class Status(str, enum.Enum):  # noqa: UP042 - StrEnum would change how str() renders a member
     PASS = "pass"  # noqa: S105 - a status, not a password
     FAIL = "fail"
     ERROR = "error"  # the resource or setting could not be read: the answer is unknown, never PASS

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from toolkit import aws
-from toolkit.config.model import Environment
+from toolkit.aws import error_code
+from toolkit.config.model import Environment, Table
 from toolkit.errors import CargoholdError
-from toolkit.standin import make_table
 
 S3_FULL_ACCESS = "arn:aws:iam::aws:policy/AmazonS3FullAccess"
 DYNAMODB_FULL_ACCESS = "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"
@@ -108,3 +110,93 @@ def _bucket(s3: Any, name: str, region: str) -> None:
             ]
         },
     )
+
+
+# --- a table made with boto3, as the console makes it from a spec
+
+
+def make_table(ddb: Any, table: Table) -> None:
+    s = table.spec
+    attributes = {s.hash_key.name: s.hash_key.type}
+    keys = [{"AttributeName": s.hash_key.name, "KeyType": "HASH"}]
+    if s.range_key:
+        attributes[s.range_key.name] = s.range_key.type
+        keys.append({"AttributeName": s.range_key.name, "KeyType": "RANGE"})
+    gsis = []
+    for g in s.global_indexes:
+        attributes[g.hash_key.name] = g.hash_key.type
+        schema = [{"AttributeName": g.hash_key.name, "KeyType": "HASH"}]
+        if g.range_key:
+            attributes[g.range_key.name] = g.range_key.type
+            schema.append({"AttributeName": g.range_key.name, "KeyType": "RANGE"})
+        gsi: dict[str, Any] = {"IndexName": g.name, "KeySchema": schema, "Projection": _projection(g)}
+        if s.billing == "provisioned":
+            cap = g.capacity or s.capacity
+            gsi["ProvisionedThroughput"] = {"ReadCapacityUnits": cap.read, "WriteCapacityUnits": cap.write}  # type: ignore[union-attr]
+        gsis.append(gsi)
+    lsis = []
+    for ix in s.local_indexes:
+        attributes[ix.range_key.name] = ix.range_key.type
+        schema = [
+            {"AttributeName": s.hash_key.name, "KeyType": "HASH"},
+            {"AttributeName": ix.range_key.name, "KeyType": "RANGE"},
+        ]
+        lsis.append({"IndexName": ix.name, "KeySchema": schema, "Projection": _projection(ix)})
+    create: dict[str, Any] = {
+        "TableName": table.name,
+        "KeySchema": keys,
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
+        "BillingMode": "PAY_PER_REQUEST" if s.billing == "on-demand" else "PROVISIONED",
+        "DeletionProtectionEnabled": s.deletion_protection,
+        "TableClass": s.table_class,
+    }
+    if s.billing == "provisioned" and s.capacity:
+        create["ProvisionedThroughput"] = {"ReadCapacityUnits": s.capacity.read, "WriteCapacityUnits": s.capacity.write}
+    if gsis:
+        create["GlobalSecondaryIndexes"] = gsis
+    if lsis:
+        create["LocalSecondaryIndexes"] = lsis
+    if s.stream:
+        create["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": s.stream}
+    if s.encryption.type != "aws-owned":
+        sse: dict[str, Any] = {"Enabled": True, "SSEType": "KMS"}
+        if s.encryption.kms_key_arn:
+            sse["KMSMasterKeyId"] = s.encryption.kms_key_arn
+        create["SSESpecification"] = sse
+    try:
+        ddb.create_table(**create)
+    except ClientError as exc:
+        if error_code(exc) != "ResourceInUseException":
+            raise
+        _update_table(ddb, create)  # keys and indexes cannot change in place; the settings can
+    ddb.update_continuous_backups(
+        TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": s.point_in_time_recovery}
+    )
+    ttl = ddb.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
+    live_ttl = ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") else None
+    if s.ttl_attribute and live_ttl != s.ttl_attribute:
+        ddb.update_time_to_live(
+            TableName=table.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": s.ttl_attribute}
+        )
+    elif not s.ttl_attribute and live_ttl:
+        ddb.update_time_to_live(
+            TableName=table.name, TimeToLiveSpecification={"Enabled": False, "AttributeName": live_ttl}
+        )
+
+
+def _update_table(ddb: Any, create: dict[str, Any]) -> None:
+    update: dict[str, Any] = {
+        "TableName": create["TableName"],
+        "BillingMode": create["BillingMode"],
+        "DeletionProtectionEnabled": create["DeletionProtectionEnabled"],
+    }
+    if "ProvisionedThroughput" in create:
+        update["ProvisionedThroughput"] = create["ProvisionedThroughput"]
+    ddb.update_table(**update)
+
+
+def _projection(index: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"ProjectionType": index.projection}
+    if index.non_key_attributes:
+        out["NonKeyAttributes"] = index.non_key_attributes
+    return out

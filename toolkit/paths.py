@@ -31,6 +31,11 @@ def terraform_root() -> Path:
     return _bundled_terraform()
 
 
+def provider_schema_dir() -> Path:
+    """The committed AWS provider schema (terraform/provider-schema), which the emulator provider serves."""
+    return _bundled_terraform() / "provider-schema"
+
+
 def _bundled_terraform() -> Path:
     for candidate in (_PACKAGE / "_terraform", _PACKAGE.parent / "terraform"):
         if (candidate / "stack").is_dir():

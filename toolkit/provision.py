@@ -47,7 +47,9 @@ def stack_run(
     terraform: str | None = None,
     work_root: Path | None = None,
     on_log: Callable[[str], None] | None = None,
+    imports: str | None = None,
 ) -> StackRun:
+    """The stack run for `env`; `imports` is an imports.tf (discover's import blocks) to plan with."""
     binary = locate_terraform(explicit=terraform or env.spec.terraform.binary)
     root = work_root or project.file.resolve().parent / WORK_DIR
     return StackRun(
@@ -58,6 +60,8 @@ def stack_run(
         backend=backend_settings(env),
         env=aws.terraform_env(env),
         fingerprint_inputs={project.file.name: project.source},
+        stack_files={"imports.tf": imports} if imports is not None else {},
         terraform=binary,
         on_log=on_log,
+        keep_lock_file=not aws.is_emulator(env.endpoint),
     )

@@ -49,6 +49,7 @@ module "buckets" {
   lifecycle_rules          = each.value.lifecycle_rules
   cors_rules               = each.value.cors_rules
   public_read_prefix       = each.value.public_read_prefix
+  tls_only                 = each.value.tls_only
   min_tls_version          = each.value.min_tls_version
   deny_unencrypted_uploads = each.value.deny_unencrypted_uploads
   access_logging           = each.value.access_logging == null ? null : merge(each.value.access_logging, { target_bucket = local.log_targets[each.key] })

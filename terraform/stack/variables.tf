@@ -110,6 +110,7 @@ variable "buckets" {
       max_age_seconds = optional(number, 3000)
     })), [])
     public_read_prefix       = optional(string)
+    tls_only                 = optional(bool, true)
     min_tls_version          = optional(string, "1.2")
     deny_unencrypted_uploads = optional(bool, true)
     access_logging = optional(object({

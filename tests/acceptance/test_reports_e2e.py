@@ -2,10 +2,10 @@
 in every report format, as real subprocesses (`python -m toolkit`).
 
 For each config (config.yaml and examples/*/config.yaml) the module's own moto server is reset, the `local`
-environment is made with the stand-in (`toolkit.standin.materialize`, then the account's Block Public
+environment is applied by real Terraform with the emulator provider (then the account's Block Public
 Access), and the first principal of kind user gets an access key in a 0600 .env file; then each command
 runs against it. One account per config, not per command: a reset reloads moto's AWS managed policies
-and the stand-in remakes everything, which costs seconds each time; the commands only read (health's
+and Terraform remakes everything, which costs seconds each time; the commands only read (health's
 probe objects and items are removed by health itself), so they can share it. Every format for every
 command on config.yaml (and text to stdout); JSON (to a file) and SARIF (to stdout) for the examples, to
 keep the matrix fast. Each output is read back by a real consumer: JSON
@@ -13,9 +13,9 @@ Schema validators for our JSON and for SARIF 2.1.0, junitparser for JUnit.
 
 What the emulator cannot be, and how the test deals with it:
 - moto serves plain HTTP, and a TLS-only bucket policy (aws:SecureTransport false -> Deny s3:*) refuses
-  every object call and CORS preflight over HTTP. `health` runs with the bucket policies the stand-in
-  writes for `materialize(env, tls_policy=False)`; `audit` and `cost` with the full ones (the audit checks
-  them). `tls_only()` switches between the two before each command.
+  every object call and CORS preflight over HTTP. `health` runs with the bucket policies minus the
+  TLS-only statements; `audit` and `cost` with the module's whole policies (the audit checks them).
+  `tls_only()` switches between the two before each command, with boto3 (re-applying would cost seconds).
 - moto does not evaluate presigned-POST policies, so `health` reports `health.presigned-post-policy` as
   `error` ("not verifiable on this endpoint") for a bucket with presigned-POST uploads and content
   types (examples/photos), and exits 1.
@@ -45,13 +45,14 @@ import junitparser
 import pytest
 import yaml
 
+from tests.support.terraform_apply import provision
 from toolkit import aws
 from toolkit.config import load_project
+from toolkit.config.bucket_policy import bucket_policy_statements
 from toolkit.config.model import Environment
 from toolkit.emulator import Emulator, moto_server
 from toolkit.report import REPORT_FORMATS
 from toolkit.report.json_format import SCHEMA_PATH
-from toolkit.standin import block_public_access_for_account, bucket_policy_statements, materialize, put_policy
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +62,7 @@ FULL_MATRIX = REPO / "config.yaml"  # every format for every command on this one
 CONFIGS = [FULL_MATRIX, *sorted((REPO / "examples").glob("*/config.yaml"))]
 COMMANDS = ("audit", "health", "cost")
 ENV = "local"
-TLS_SIDS = ("DenyInsecureTransport", "DenyOutdatedTls")  # what materialize(env, tls_policy=False) leaves out
+TLS_SIDS = ("DenyInsecureTransport", "DenyOutdatedTls")  # what tls_only(on=False) leaves out
 # The only `error` findings an emulator may cause, as (command, check, details.diagnosis): see the docstring.
 EMULATOR_UNKNOWNS = {
     ("health", "health.presigned-post-policy", "not-verifiable"),
@@ -111,8 +112,8 @@ def deploy(server: Emulator, source: Path, tmp_path: Path, monkeypatch: pytest.M
     client_env = server.client_env(env.region)
     for name, value in client_env.items():
         monkeypatch.setenv(name, value)
-    materialize(env)
-    block_public_access_for_account(env)
+    provision(env, tmp_path / "terraform")
+    aws.block_public_access_for_account(env)
     user = next(p for p in env.principals.values() if p.spec.kind == "user")
     iam = boto3.client("iam", endpoint_url=server.endpoint, region_name=env.region)
     key = iam.create_access_key(UserName=user.name)["AccessKey"]
@@ -125,11 +126,17 @@ def deploy(server: Emulator, source: Path, tmp_path: Path, monkeypatch: pytest.M
 
 
 def tls_only(d: Deployed, *, on: bool) -> None:
-    """Each bucket's policy as `materialize(env, tls_policy=on)` leaves it."""
+    """Each bucket's policy as the module writes it (`on`), or without its TLS-only statements."""
     s3 = aws.client(d.env, "s3")
     for bucket in d.env.buckets.values():
         statements = bucket_policy_statements(bucket, d.env)
-        put_policy(s3, bucket.name, statements if on else [x for x in statements if x["Sid"] not in TLS_SIDS])
+        statements = statements if on else [x for x in statements if x["Sid"] not in TLS_SIDS]
+        if statements:
+            s3.put_bucket_policy(
+                Bucket=bucket.name, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+            )
+        else:
+            s3.delete_bucket_policy(Bucket=bucket.name)
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,16 @@
 """Planted problems against a moto server: a hardened environment raises nothing; each planted problem
 raises exactly its checks (and the drift it causes), nothing else.
 
-The hardened environment is made by `toolkit.standin.materialize` (the modules' settings, via boto3:
-the AWS provider cannot run here). Every security check in the catalogue has a failing case here and
-passes on the hardened environment.
+The hardened environment is made by real Terraform with the production modules and the emulator
+provider (tests/support/terraform_apply.py), as `cargohold apply` makes it. Every security check in the
+catalogue has a failing case here and passes on the hardened environment.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,12 @@ import boto3
 import pytest
 
 from tests.audit.conftest import load
+from tests.support.terraform_apply import provision
 from toolkit import aws
 from toolkit.audit.run import all_checks, audit
 from toolkit.config.model import Environment
 from toolkit.emulator import Emulator
 from toolkit.findings import Report, Status
-from toolkit.standin import block_public_access_for_account, materialize
 
 
 def _client(service: str, endpoint: str) -> Any:
@@ -39,8 +39,8 @@ def _failing(report: Report) -> set[str]:
 
 def _hardened(tmp_path: Path, account: Emulator, text: str | None = None) -> tuple[Any, Environment]:
     project, env = load(tmp_path / "config.yaml", account.endpoint, *([text] if text else []))
-    materialize(env)
-    block_public_access_for_account(env)
+    provision(env, tmp_path / "terraform")
+    aws.block_public_access_for_account(env)
     return project, env
 
 
@@ -260,7 +260,7 @@ def test_old_and_unused_access_keys(tmp_path: Path, account: Emulator) -> None:
     _iam(account).create_access_key(UserName="hard-test-app")
     assert _failing(audit(project, env)) == set()
     # moto stamps keys with the current time; audit as of 100 days later instead of waiting.
-    later = datetime.now(timezone.utc) + timedelta(days=100)
+    later = datetime.now(UTC) + timedelta(days=100)
     report = audit(project, env, now=later)
     assert _failing(report) == {"iam.access-key-age", "iam.access-key-unused"}
     message = next(f.message for f in report.findings if f.check.id == "iam.access-key-unused")
@@ -277,7 +277,9 @@ buckets:
     encryption:
       type: sse-kms
       kms_key_arn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    replication: {destination_bucket_arn: "arn:aws:s3:::somewhere-else"}
+    replication:
+      destination_bucket_arn: "arn:aws:s3:::somewhere-else"
+      replica_kms_key_arn: "arn:aws:kms:us-west-2:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab"
     lifecycle:
       - {id: tidy, noncurrent_expiration_days: 90, abort_incomplete_multipart_days: 7}
 tables:
@@ -292,8 +294,9 @@ tables:
 def test_features_the_config_asks_for(tmp_path: Path, account: Emulator) -> None:
     project, env = _hardened(tmp_path, account, KMS_AND_REPLICATION)
     failing = _failing(audit(project, env))
-    # The stand-in makes no replication rule and no autoscaling, like a hand-made setup would lack them.
-    assert failing == {"s3.replication", "dynamodb.capacity-mode", "drift.changed"}
+    # Terraform made the replication rule (role, policy, configuration); the provisioned table has no
+    # autoscaling block in this config, so its capacity mode is what fails.
+    assert failing == {"dynamodb.capacity-mode"}
 
     s3 = _s3(account)
     s3.put_bucket_encryption(

@@ -1,6 +1,6 @@
 """The lean bucket-configuration reader (toolkit.audit.s3get) answers exactly as boto3 does.
 
-Against a real moto server over HTTP: a hardened environment (toolkit.standin.materialize) plus
+Against a real moto server over HTTP: a hardened environment (applied by real Terraform with the emulator provider) plus
 buckets with planted variants, every read compared with the value the inventory derives through boto3
 (values, types, the error codes of absent configurations) and the inventory's own BucketInfo built both
 ways. Signatures are compared with botocore's S3SigV4Auth (moto does not check them). Redirects and
@@ -31,12 +31,13 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.audit.conftest import load
+from tests.support.terraform_apply import provision
+from toolkit import aws
 from toolkit.audit import inventory
 from toolkit.audit.fetch import Fetched, Reader, read
 from toolkit.audit.s3get import SUBRESOURCES, BucketConfigReader, S3ReadError, aws_address
 from toolkit.config.model import Environment
 from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, Emulator
-from toolkit.standin import block_public_access_for_account, materialize
 
 ACCOUNT = "123456789012"
 DOCS, LOGS = "hard-test-docs", "hard-test-logs"
@@ -155,7 +156,7 @@ def _plant(s3: Any) -> list[str]:
                     "ID": "one-tag",
                     "Status": "Enabled",
                     "Filter": {"Tag": {"Key": "ttl", "Value": "short"}},
-                    "Expiration": {"Date": datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)},
+                    "Expiration": {"Date": datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)},
                 },
                 {
                     "ID": "markers",
@@ -252,9 +253,10 @@ def world(account_server: Emulator, tmp_path_factory: pytest.TempPathFactory) ->
     try:
         request = urllib.request.Request(f"{account_server.endpoint}/moto-api/reset", method="POST")
         urllib.request.urlopen(request, timeout=30).close()
-        _, env = load(tmp_path_factory.mktemp("s3get") / "config.yaml", account_server.endpoint)
-        materialize(env)
-        block_public_access_for_account(env)
+        folder = tmp_path_factory.mktemp("s3get")
+        _, env = load(folder / "config.yaml", account_server.endpoint)
+        provision(env, folder / "terraform")
+        aws.block_public_access_for_account(env)
         reader = Reader(env)
         s3 = reader.client("s3")
         planted = _plant(s3)

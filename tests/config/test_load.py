@@ -356,6 +356,10 @@ CASES: list[tuple[str, str, str, str, tuple[str, ...], bool]] = [
     ("replication-unversioned", "buckets:\n  b:\n    versioning: false\n"
      "    replication: {destination_bucket_arn: 'arn:aws:s3:::dest-bucket'}\n", "replication",
      "buckets.b.replication", ("replication needs versioning", "versioning: true"), True),
+    ("replication-kms-no-replica-key", "buckets:\n  b:\n    encryption: {type: sse-kms}\n"
+     "    replication: {destination_bucket_arn: 'arn:aws:s3:::dest-bucket'}\n", "replication",
+     "buckets.b.replication.replica_kms_key_arn", ("only with a KMS key for the replicas", "replica_kms_key_arn:"),
+     True),
     ("replication-bad-arn", "buckets:\n  b:\n    replication: {destination_bucket_arn: dest-bucket}\n",
      "replication", "buckets.b.replication.destination_bucket_arn", ("arn:aws",), True),
     ("access-logging-target", "buckets:\n  b:\n    access_logging: {target_bucket: Not_A_Bucket}\n", "Not_A_Bucket",

@@ -212,8 +212,8 @@ def test_photos_backend_has_exactly_what_the_app_needs() -> None:
 TOP_KEYS = {"project", "environment", "region", "account_id", "partition", "endpoint", "tags", "buckets", "tables",
             "principals"}
 BUCKET_KEYS = {"name", "force_destroy", "versioning", "encryption", "lifecycle_rules", "cors_rules",
-               "public_read_prefix", "min_tls_version", "deny_unencrypted_uploads", "access_logging", "replication",
-               "object_lock", "intelligent_tiering"}
+               "public_read_prefix", "tls_only", "min_tls_version", "deny_unencrypted_uploads", "access_logging",
+               "replication", "object_lock", "intelligent_tiering"}
 ENCRYPTION_KEYS = {"type", "kms_key_arn", "bucket_key"}
 LIFECYCLE_KEYS = {"id", "enabled", "prefix", "tags", "object_size_greater_than", "object_size_less_than",
                   "transitions", "expiration_days", "noncurrent_transitions", "noncurrent_expiration_days",
@@ -269,7 +269,9 @@ buckets:
     min_tls_version: "1.3"
     deny_unencrypted_uploads: true
     access_logging: {target_bucket: logs, target_prefix: data/}
-    replication: {destination_bucket_arn: "arn:aws:s3:::replica-bucket"}
+    replication:
+      destination_bucket_arn: "arn:aws:s3:::replica-bucket"
+      replica_kms_key_arn: "arn:aws:kms:us-west-2:111111111111:key/5678abcd-12ab-34cd-56ef-1234567890ab"
     object_lock: {mode: GOVERNANCE, days: 5}
     intelligent_tiering: {prefix: t/, archive_access_days: 90}
 tables:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -197,7 +197,7 @@ def test_cold_data_heuristic(env: Callable[..., Environment]) -> None:
 
 def test_noncurrent_and_multipart_leaks(env: Callable[..., Environment]) -> None:
     e = env()
-    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
     usage = _usage(
         media=BucketUsage(
             storage={"STANDARD": 100 * GIB},

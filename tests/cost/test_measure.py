@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -186,7 +186,7 @@ class _FakeCloudWatch:
 
     def get_metric_data(self, **kw: Any) -> dict[str, Any]:
         self.calls.append(len(kw["MetricDataQueries"]))
-        stamp = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        stamp = datetime(2026, 1, 1, tzinfo=UTC)
         return {
             "MetricDataResults": [
                 {"Id": q["Id"], "Timestamps": [stamp], "Values": [1.0]} for q in kw["MetricDataQueries"]
@@ -200,7 +200,7 @@ def test_queries_are_batched_500_per_call() -> None:
         _Query("M", "NS", (("D", str(i)),), "Sum", lambda points: seen.append(points[0][1])) for i in range(1_201)
     ]
     fake = _FakeCloudWatch()
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     _run_queries(fake, queries, start=start, end=start + timedelta(days=1))
     assert fake.calls == [500, 500, 201]
     assert len(seen) == 1_201

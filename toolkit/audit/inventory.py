@@ -14,7 +14,7 @@ import time
 import urllib.parse
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from toolkit.audit import policy as policy_module
@@ -146,7 +146,7 @@ def read_inventory(
         for bucket in inventory.buckets.value or []:
             bucket.account_block = inventory.account_public_access_block
         for principal in inventory.principals.value or []:
-            principal.observed_at = now or datetime.now(timezone.utc)
+            principal.observed_at = now or datetime.now(UTC)
     finally:
         reader.close()
     inventory.api_calls = reader.api_calls
@@ -448,4 +448,4 @@ def parse_report_time(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

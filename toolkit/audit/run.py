@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from toolkit import __version__
@@ -27,7 +27,7 @@ def all_checks() -> list[Check]:
 
 
 def audit(project: Project, env: Environment, *, workers: int = 16, now: datetime | None = None) -> Report:
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     clock = time.monotonic()
     # Logging and replication are read only where config.yaml asks for them (their checks and drift).
     detailed = frozenset(

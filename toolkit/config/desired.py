@@ -41,26 +41,28 @@ def bucket_state(bucket: Bucket) -> dict[str, Any]:
             "RestrictPublicBuckets": not public,
         },
         "public_read_prefix": s.public_read_prefix,
-        "tls_only": True,
-        "min_tls_version": s.min_tls_version,
+        "tls_only": s.tls_only,
+        "min_tls_version": s.min_tls_version if s.tls_only else None,  # written by the TLS-only policy
         "lifecycle": [
             {
                 "id": r.id,
                 "status": "Enabled" if r.enabled else "Disabled",
-                "transitions": [(t.days, t.storage_class) for t in r.transitions],
+                # Sets in the provider (S3 keeps no order): compared sorted by age.
+                "transitions": sorted((t.days, t.storage_class) for t in r.transitions),
                 "expiration_days": r.expiration_days,
-                "noncurrent_transitions": [(t.days, t.storage_class) for t in r.noncurrent_transitions],
+                "noncurrent_transitions": sorted((t.days, t.storage_class) for t in r.noncurrent_transitions),
                 "noncurrent_expiration_days": r.noncurrent_expiration_days,
                 "abort_incomplete_multipart_days": r.abort_incomplete_multipart_days,
             }
             for r in s.lifecycle
         ],
+        # Sets, in S3 and in the provider: compared in sorted order.
         "cors": [
             {
-                "AllowedOrigins": list(c.allowed_origins),
-                "AllowedMethods": list(c.allowed_methods),
-                "AllowedHeaders": list(c.allowed_headers),
-                "ExposeHeaders": list(c.expose_headers),
+                "AllowedOrigins": sorted(c.allowed_origins),
+                "AllowedMethods": sorted(c.allowed_methods),
+                "AllowedHeaders": sorted(c.allowed_headers),
+                "ExposeHeaders": sorted(c.expose_headers),
                 "MaxAgeSeconds": c.max_age_seconds,
             }
             for c in s.cors

@@ -64,6 +64,7 @@ def _bucket(bucket: Bucket, env: Environment) -> dict[str, Any]:
         ],
         "cors_rules": [c.model_dump() for c in s.cors],
         "public_read_prefix": s.public_read_prefix,
+        "tls_only": s.tls_only,
         "min_tls_version": s.min_tls_version,
         "deny_unencrypted_uploads": s.deny_unencrypted_uploads,
         "access_logging": logging,
@@ -153,7 +154,7 @@ def declared_resources(env: Environment) -> list[DeclaredResource]:
     for key, bucket in env.buckets.items():
         out += [
             DeclaredResource(f'module.buckets["{key}"].{addr}', addr.split(".")[0], "bucket", key, bucket.name)
-            for addr in _bucket_addresses(bucket)
+            for addr in _bucket_addresses(bucket, env)
         ]
     for key, table in env.tables.items():
         out += [
@@ -168,16 +169,23 @@ def declared_resources(env: Environment) -> list[DeclaredResource]:
     return out
 
 
-def _bucket_addresses(bucket: Bucket) -> list[str]:
+def _bucket_addresses(bucket: Bucket, env: Environment) -> list[str]:
     s = bucket.spec
     addresses = [
         "aws_s3_bucket.this",
         "aws_s3_bucket_ownership_controls.this",
         "aws_s3_bucket_public_access_block.this",
-        "aws_s3_bucket_policy.this",
         "aws_s3_bucket_server_side_encryption_configuration.this",
     ]
+    logged_into = any(
+        b.spec.access_logging and b.spec.access_logging.target_bucket in (bucket.key, bucket.name)
+        for b in env.buckets.values()
+    )
     optional = {
+        # the module writes a policy only when it has a statement for it
+        "aws_s3_bucket_policy.this[0]": (
+            s.tls_only or s.deny_unencrypted_uploads or s.public_read_prefix is not None or logged_into
+        ),
         "aws_s3_bucket_versioning.this[0]": s.versioning or s.object_lock is not None,
         "aws_s3_bucket_lifecycle_configuration.this[0]": bool(s.lifecycle),
         "aws_s3_bucket_cors_configuration.this[0]": bool(s.cors),

@@ -133,6 +133,12 @@ def check_bucket(checker: Checker, path: KeyPath, spec: BucketSpec, *, bucket_ke
         checker.add((*path, "object_lock"), "object lock needs versioning", "set `versioning: true`")
     if spec.replication and not spec.versioning:
         checker.add((*path, "replication"), "replication needs versioning", "set `versioning: true`")
+    if spec.replication and spec.encryption.type == "sse-kms" and not spec.replication.replica_kms_key_arn:
+        checker.add(
+            (*path, "replication", "replica_kms_key_arn"),
+            "S3 replicates SSE-KMS objects only with a KMS key for the replicas",
+            "set `replica_kms_key_arn:` to a key in the destination's region",
+        )
     if spec.access_logging:
         target = spec.access_logging.target_bucket
         if target not in bucket_keys and names.check_bucket(target):

@@ -126,6 +126,9 @@ class BucketSpec(Strict):
     lifecycle: list[LifecycleRule] = []
     cors: list[CorsRule] = []
     public_read_prefix: str | None = None
+    # The bucket policy denies plain-HTTP requests and TLS below min_tls_version. Only an emulator
+    # that cannot evaluate those conditions (moto refuses every request under them) wants it off.
+    tls_only: bool = True
     min_tls_version: Literal["1.2", "1.3"] = "1.2"
     deny_unencrypted_uploads: bool = False
     access_logging: AccessLogging | None = None

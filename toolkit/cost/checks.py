@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -395,7 +395,7 @@ def evaluate(
 ) -> list[Finding]:
     """Every cost check on every bucket and table, then the budget."""
     thresholds = thresholds or Thresholds()
-    now = _aware(now or datetime.now(timezone.utc))
+    now = _aware(now or datetime.now(UTC))
     names = {(r.kind, r.key): r.name for r in est.resources}
     findings: list[Finding] = []
     for key, bucket in usage.buckets.items():
@@ -427,4 +427,4 @@ def leaks(findings: list[Finding]) -> list[dict[str, Any]]:
 
 
 def _aware(stamp: datetime) -> datetime:
-    return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -135,7 +135,7 @@ class _Bucket:
 def measure(env: Environment, *, settings: MeasureSettings | None = None, now: datetime | None = None) -> Usage:
     """Read the usage of every bucket and table `env` declares."""
     settings = settings or MeasureSettings()
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     counter = CallCounter()
     s3 = counter.attach(aws.client(env, "s3"))
     cloudwatch = counter.attach(aws.client(env, "cloudwatch"))
@@ -390,9 +390,9 @@ def _read_metrics(
     settings: MeasureSettings,
     now: datetime,
 ) -> None:
-    today = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=settings.days)
-    end = now.astimezone(timezone.utc).replace(microsecond=0) + timedelta(seconds=1)
+    end = now.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
     queries: list[_Query] = []
     by_name = {b.name: b for b in buckets if "storage" not in b.errors}
     if by_name:
@@ -578,4 +578,4 @@ def _run_queries(cloudwatch: Any, queries: list[_Query], *, start: datetime, end
 
 
 def _utc(stamp: datetime) -> datetime:
-    return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)

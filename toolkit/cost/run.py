@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ def cost_report(
     settings: MeasureSettings | None = None,
     now: datetime | None = None,
 ) -> Report:
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     clock = time.monotonic()
     prices = prices or load_prices()
     prices.region(env.region)  # an unknown region fails before any AWS call

@@ -143,9 +143,14 @@ def discover(
 
     buckets = [b for b in inventory.buckets.value or [] if b.name != env.state.bucket and admit("buckets", b.name)]
     tables = [t for t in inventory.tables.value or [] if t.name != env.state.lock_table and admit("tables", t.name)]
-    taken = {s: set() if include_declared else set(by_name.values()) for s, by_name in declared.items()}
-    bucket_keys = {b.name: keys.key("buckets", b.name, taken["buckets"]) for b in buckets}
-    table_keys = {t.name: keys.key("tables", t.name, taken["tables"]) for t in tables}
+    taken = {s: set(by_name.values()) for s, by_name in declared.items()}
+
+    def key_of(section: str, name: str) -> str:
+        # A resource config.yaml declares keeps its key there, so its import block addresses it.
+        return declared[section].get(name) or keys.key(section, name, taken[section])
+
+    bucket_keys = {b.name: key_of("buckets", b.name) for b in buckets}
+    table_keys = {t.name: key_of("tables", t.name) for t in tables}
     for b in buckets:
         _add(found, "buckets", bucket_keys[b.name], b.name, functools.partial(_bucket, b, found, extra, bucket_keys))
     replication_roles = {
@@ -168,7 +173,7 @@ def discover(
         if p.path.startswith("/aws-reserved/") or (p.kind == "role" and p.name in replication_roles):
             continue  # AWS SSO's roles; the replication role belongs to its bucket
         if admit("principals", p.name):
-            key = keys.key("principals", p.name, taken["principals"])
+            key = key_of("principals", p.name)
             _add(found, "principals", key, p.name, functools.partial(_principal, p, key, found, extra, targets))
     if found.buckets or found.tables or found.principals:
         found.remarks.append(
@@ -502,7 +507,7 @@ def _bucket_policy(b: BucketInfo, item: Discovered, found: Discovery) -> None:
     tls = False
     tls_version: str | None = None
     if document is not None:
-        item.exists.add("aws_s3_bucket_policy.this")
+        item.exists.add("aws_s3_bucket_policy.this[0]")
     for s in policy.statements(document):
         sid = s.get("Sid") or "(no Sid)"
         actions = [str(a) for a in policy.as_list(s.get("Action"))]
@@ -606,7 +611,9 @@ def _lifecycle_rule(rule: dict[str, Any], index: int) -> tuple[dict[str, Any], l
         else:
             transitions.append({"days": int(t["Days"]), "storage_class": t["StorageClass"]})
     if transitions:
-        out["transitions"] = transitions
+        # S3 keeps transitions in no particular order (Terraform's `transition` is a set); config.yaml
+        # lists them by age.
+        out["transitions"] = sorted(transitions, key=lambda t: t["days"])
     expiration = rule.get("Expiration") or {}
     if expiration.get("Days"):
         out["expiration_days"] = int(expiration["Days"])
@@ -622,7 +629,7 @@ def _lifecycle_rule(rule: dict[str, Any], index: int) -> tuple[dict[str, Any], l
             entry["newer_noncurrent_versions"] = int(t["NewerNoncurrentVersions"])
         noncurrent.append(entry)
     if noncurrent:
-        out["noncurrent_transitions"] = noncurrent
+        out["noncurrent_transitions"] = sorted(noncurrent, key=lambda t: t["days"])
     ncv = rule.get("NoncurrentVersionExpiration") or {}
     if ncv.get("NoncurrentDays"):
         out["noncurrent_expiration_days"] = int(ncv["NoncurrentDays"])
@@ -991,7 +998,9 @@ def _policy_grants(
             UNEXPRESSED,
             item,
             f"AWS managed {label} grants broad access that grants cannot express; Terraform leaves it attached",
-            f"write `grants:` for what the application uses, apply, then detach it: {detach}",
+            f"write `grants:` for what the application uses and apply (config.yaml does not own this policy, so "
+            f"apply keeps it); detach it only once nothing else relies on it through this {item.spec['kind']} "
+            f"(another service, an instance, a person): {detach}",
         )
         return
     parsed = parse_grants(source["document"], targets)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from toolkit.config.bucket_policy import bucket_policy_statements
 from toolkit.config.load import resolve
 from toolkit.config.model import Environment, Project
 from toolkit.config.render import DeclaredResource, declared_resources
@@ -22,7 +23,6 @@ from toolkit.config.yamlsource import parse
 from toolkit.discover.grants import canonical
 from toolkit.discover.read import CATEGORIES, CHANGE, HARDENING, UNEXPRESSED, Discovered, Discovery, Remark
 from toolkit.errors import ConfigError
-from toolkit.standin import bucket_policy_statements
 
 _WIDTH = 116
 _BY_NAME = ("aws_dynamodb_table", "aws_iam_user", "aws_iam_group", "aws_iam_role")
@@ -120,14 +120,49 @@ def imports_for(env: Environment, discovery: Discovery) -> list[ImportBlock]:
     out = []
     for resource in declared_resources(env):
         item = discovery.sections()[f"{resource.kind}s"].get(resource.key)
-        if item is None or item.omitted is not None:
-            continue  # declared by the config.yaml the user already had
+        if item is None:
+            continue  # not in the account, or not read (declared in config.yaml, without --include-declared)
+        # An item the fragment only comments on (omitted) is still imported where `env` declares it:
+        # the first apply must adopt the user that exists, not try to create it again.
         local = resource.address.split("].", 1)[1]
         if local in item.exists:
             out.append(ImportBlock(resource.address, import_id(resource, item)))
         else:
             discovery.remark(CHANGE, item, f"{local} does not exist yet: apply creates it")
+    _remark_unowned(env, discovery)
     return out
+
+
+# What exists live that `env` gives no resource for: Terraform leaves it as it is, so say how to remove it.
+_UNOWNED_ADVICE = {
+    "aws_s3_bucket_cors_configuration": ("CORS rules", "aws s3api delete-bucket-cors --bucket {name}"),
+    "aws_s3_bucket_lifecycle_configuration": ("lifecycle rules", "aws s3api delete-bucket-lifecycle --bucket {name}"),
+    "aws_s3_bucket_policy": ("a bucket policy", "aws s3api delete-bucket-policy --bucket {name}"),
+    "aws_s3_bucket_logging": (
+        "access logging",
+        "aws s3api put-bucket-logging --bucket {name} --bucket-logging-status '{{}}'",
+    ),
+}
+
+
+def _remark_unowned(env: Environment, discovery: Discovery) -> None:
+    declared: dict[tuple[str, str], set[str]] = {}
+    for resource in declared_resources(env):
+        declared.setdefault((f"{resource.kind}s", resource.key), set()).add(resource.address.split("].", 1)[1])
+    for section, items in discovery.sections().items():
+        for key, item in items.items():
+            if (section, key) not in declared:
+                continue
+            for local in sorted(item.exists - declared[(section, key)]):
+                what, command = _UNOWNED_ADVICE.get(local.split(".")[0], (local, ""))
+                discovery.remark(
+                    UNEXPRESSED,
+                    item,
+                    f"{what} exist{'s' if what.startswith('a ') else ''} live but config.yaml declares none for "
+                    f"{section}.{key}: Terraform leaves them as they are",
+                    (f"remove them: `{command.format(name=item.name)}`" if command else "remove it by hand")
+                    + ", or declare them in config.yaml",
+                )
 
 
 def import_id(resource: DeclaredResource, item: Discovered) -> str:

@@ -8,7 +8,7 @@ identity, object round trips, presigned POST, table items and the calls it must 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -45,7 +45,7 @@ def run_health(
     credentials: Path | None = None,
 ) -> Report:
     started = time.monotonic()
-    started_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     chosen = choose_principal(env, principal)
     run = Run(env=env, operator=aws.session(env), principal=chosen)
     account = check_operator(run)

@@ -225,7 +225,7 @@ def apply(
     problems = unknown_checks(waivers, ran | catalogue_ids() if known_ids is None else known_ids)
     if problems:
         raise ConfigError(problems)
-    day = today or datetime.datetime.now(datetime.timezone.utc).date()
+    day = today or datetime.datetime.now(datetime.UTC).date()
     active = [w for w in waivers if datetime.date.fromisoformat(w.expires) >= day]  # valid through its last day
     used: set[int] = set()
     muted: list[Finding] = []

@@ -6,6 +6,7 @@ No I/O here: the workflow runs Terraform and hands the parsed JSON in.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,29 @@ _SYMBOLS: Mapping[Action, str] = {
 
 
 @dataclass(frozen=True)
+class AttributeChange:
+    """One setting of a planned change: what a create sets, or what an update changes."""
+
+    path: str  # dotted, e.g. "rule[0].apply_server_side_encryption_by_default[0].sse_algorithm"
+    before: Any  # None on create
+    after: Any
+    forces_replacement: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "before": self.before,
+            "after": self.after,
+            "forces_replacement": self.forces_replacement,
+        }
+
+    def line(self, action: str) -> str:
+        value = _shown(self.after)
+        text = f"{self.path} = {value}" if action == "create" else f"{self.path}: {_shown(self.before)} -> {value}"
+        return text + ("  # forces replacement" if self.forces_replacement else "")
+
+
+@dataclass(frozen=True)
 class ResourceChange:
     address: str
     type: str
@@ -44,6 +68,7 @@ class ResourceChange:
     replace_paths: tuple[str, ...] = ()  # attributes that force the replacement, e.g. "hash_key"
     reason: str | None = None  # Terraform's action_reason, e.g. "replace_because_tainted"
     previous_address: str | None = None  # set when a `moved` block renamed the resource
+    attributes: tuple[AttributeChange, ...] = ()  # what it sets (create) or changes (update, replace)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +78,7 @@ class ResourceChange:
             "replace_paths": list(self.replace_paths),
             "reason": self.reason,
             "previous_address": self.previous_address,
+            "attributes": [a.to_json() for a in self.attributes],
         }
 
 
@@ -136,14 +162,17 @@ def summarize(show: Mapping[str, Any]) -> PlanSummary:
     changes = []
     for item in show.get("resource_changes") or ():
         change = item.get("change") or {}
+        action = action_of(change.get("actions") or ["no-op"])
+        replace_paths = tuple(dotted(path) for path in change.get("replace_paths") or ())
         changes.append(
             ResourceChange(
                 address=str(item["address"]),
                 type=str(item.get("type", "")),
-                action=action_of(change.get("actions") or ["no-op"]),
-                replace_paths=tuple(dotted(path) for path in change.get("replace_paths") or ()),
+                action=action,
+                replace_paths=replace_paths,
                 reason=item.get("action_reason"),
                 previous_address=item.get("previous_address"),
+                attributes=attribute_changes(change, action, replace_paths),
             )
         )
     outputs = tuple(
@@ -162,8 +191,74 @@ def summarize(show: Mapping[str, Any]) -> PlanSummary:
     )
 
 
+# Not shown among a change's settings: computed by AWS or repeated from elsewhere (tags_all = tags plus
+# the provider's default tags, region = the provider's).
+_UNSHOWN = frozenset({"tags_all", "region", "timeouts", "id", "arn"})
+
+
+def attribute_changes(
+    change: Mapping[str, Any], action: Action, replace_paths: Sequence[str] = ()
+) -> tuple[AttributeChange, ...]:
+    """The settings a create makes (every known value) or an update/replace changes, leaf by leaf, the
+    way `terraform plan` lists them; sensitive values hidden. Policy documents are listed by statement."""
+    if action not in ("create", "update", "replace"):
+        return ()
+    before = change.get("before") if action != "create" else None
+    after = change.get("after")
+    secret = _sensitive_paths(change.get("before_sensitive")) | _sensitive_paths(change.get("after_sensitive"))
+    old, new = dict(_flatten(_readable(before))), dict(_flatten(_readable(after)))
+    out = []
+    for path in sorted(set(old) | set(new)):
+        top = re.split(r"[.\[]", path, maxsplit=1)[0]
+        if top in _UNSHOWN or old.get(path) == new.get(path):
+            continue
+        hidden = any(s in ("", path) or path.startswith((s + ".", s + "[")) for s in secret)
+        forced = any(path == r or path.startswith((r + ".", r + "[")) for r in replace_paths)
+        out.append(
+            AttributeChange(
+                path,
+                "(sensitive)" if hidden and path in old else old.get(path),
+                "(sensitive)" if hidden and path in new else new.get(path),
+                forced,
+            )
+        )
+    return tuple(out)
+
+
+def _readable(value: Any) -> Any:
+    """JSON documents (policy, assume_role_policy) as their statements, so a change shows per statement."""
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, str) and key.endswith("policy") and item.startswith("{"):
+            try:
+                document = json.loads(item)
+            except ValueError:
+                out[key] = item
+                continue
+            statements = document.get("Statement") if isinstance(document, dict) else None
+            out[key] = {
+                str(s.get("Sid") or i): json.dumps({k: v for k, v in s.items() if k != "Sid"}, sort_keys=True)
+                for i, s in enumerate(statements if isinstance(statements, list) else [])
+            } or item
+        else:
+            out[key] = item
+    return out
+
+
+def _shown(value: Any) -> str:
+    return "null" if value is None else json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+
+
 def drift_of(show: Mapping[str, Any]) -> list[DriftedAttribute]:
-    """Attributes changed outside Terraform, from the `resource_drift` list of a (refresh-only) plan."""
+    """Attributes changed outside Terraform, from the `resource_drift` list of a (refresh-only) plan.
+
+    A value the configuration does not write is not drift from it: the split S3 and IAM resources
+    change each other's computed attributes (a bucket's `policy`, a policy's `attachment_count`), and
+    a refresh reports those. Blocks are kept whatever the configuration says (a dynamic block is not
+    among a resource's configured expressions)."""
+    written = _configured_arguments(show.get("configuration") or {})
     drifted: list[DriftedAttribute] = []
     for item in show.get("resource_drift") or ():
         address = str(item["address"])
@@ -172,10 +267,14 @@ def drift_of(show: Mapping[str, Any]) -> list[DriftedAttribute]:
         if after is None:
             drifted.append(DriftedAttribute(address=address, attribute="*", before="present", after="absent"))
             continue
+        arguments = written.get(re.sub(r"\[[^\]]*\]", "", address))
         secret = _sensitive_paths(change.get("before_sensitive")) | _sensitive_paths(change.get("after_sensitive"))
         old, new = dict(_flatten(before)), dict(_flatten(after))
         for path in sorted(set(old) | set(new)):
             if old.get(path) == new.get(path):
+                continue
+            top = re.split(r"[.\[]", path, maxsplit=1)[0]
+            if arguments is not None and top not in arguments and not _is_block(before, after, top):
                 continue
             hidden = any(s in ("", path) or path.startswith((s + ".", s + "[")) for s in secret)
             drifted.append(
@@ -187,6 +286,27 @@ def drift_of(show: Mapping[str, Any]) -> list[DriftedAttribute]:
                 )
             )
     return drifted
+
+
+def _configured_arguments(configuration: Mapping[str, Any]) -> dict[str, set[str]]:
+    """{resource address without instance keys: the arguments its configuration writes}."""
+    out: dict[str, set[str]] = {}
+
+    def walk(module: Mapping[str, Any], prefix: str) -> None:
+        for resource in module.get("resources") or ():
+            out[prefix + str(resource["address"])] = set(resource.get("expressions") or {})
+        for name, call in (module.get("module_calls") or {}).items():
+            walk(call.get("module") or {}, f"{prefix}module.{name}.")
+
+    walk(configuration.get("root_module") or {}, "")
+    return out
+
+
+def _is_block(before: Any, after: Any, name: str) -> bool:
+    def objects(value: Any) -> bool:
+        return isinstance(value, list) and any(isinstance(v, Mapping) for v in value)
+
+    return any(isinstance(v, Mapping) and objects(v.get(name)) for v in (before, after))
 
 
 def _flatten(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -219,6 +339,7 @@ def render(summary: PlanSummary) -> list[str]:
         if change.replace_paths:
             line += f" (forced by: {', '.join(change.replace_paths)})"
         lines.append(line)
+        lines += [f"        {attribute.line(change.action)}" for attribute in change.attributes]
     for item in summary.drift:
         lines.append(
             f"  ! drift    {item.address}: {item.attribute}: "

@@ -81,9 +81,13 @@ class StackRun:
     backend: Mapping[str, Any] | None = None  # -> backend.hcl for -backend-config; None = local state
     env: Mapping[str, str] = field(default_factory=dict)  # extra environment for Terraform
     fingerprint_inputs: Mapping[str, bytes] = field(default_factory=dict)  # e.g. the config file bytes
+    # Extra files written into the stack folder beside main.tf, e.g. {"imports.tf": discover's import blocks}.
+    stack_files: Mapping[str, str] = field(default_factory=dict)
     protected_types: frozenset[str] = DEFAULT_PROTECTED_TYPES
     terraform: TerraformBinary | None = None  # None: locate_terraform()
     on_log: LineCallback | None = None  # Terraform's human output, line by line (for stderr)
+    # False for the emulator provider, built per machine: its hash is not one to keep in a lock file.
+    keep_lock_file: bool = True
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,12 @@ def _event(raw: Mapping[str, Any]) -> ApplyEvent:
 # --- work dir, fingerprint, metadata --------------------------------------------------------------
 
 
+def prepared_runner(run: StackRun) -> Runner:
+    """The run's Terraform with the source copied, init done and the workspace selected: for a command
+    the guarded workflow does not wrap (the tests' one-step `apply -auto-approve`, the benchmarks)."""
+    return _prepared_runner(run, _binary(run))
+
+
 def _binary(run: StackRun) -> TerraformBinary:
     return run.terraform or locate_terraform(env={**os.environ, **run.env})
 
@@ -326,6 +336,10 @@ def _runner(run: StackRun, binary: TerraformBinary) -> Runner:
 def _prepared_runner(run: StackRun, binary: TerraformBinary) -> Runner:
     stack = _copy_source(run)
     (stack / TFVARS_FILE).write_text(_render_tfvars(run))
+    for name, text in sorted(run.stack_files.items()):
+        if Path(name).name != name or not name.endswith(".tf"):
+            raise TerraformError(f"stack file {name!r} must be a plain file name ending in .tf")
+        (stack / name).write_text(text)
     backend_file = None
     if run.backend is not None:
         backend_file = run.work_dir / BACKEND_FILE
@@ -339,6 +353,8 @@ def _prepared_runner(run: StackRun, binary: TerraformBinary) -> Runner:
             return runner
     else:
         key_file.unlink(missing_ok=True)
+        if not run.keep_lock_file:
+            (stack / ".terraform.lock.hcl").unlink(missing_ok=True)
         runner.init_backend(backend_config=backend_file)
         key_file.write_text(key)
     runner.select_workspace(run.workspace)
@@ -424,6 +440,8 @@ def _fingerprint(run: StackRun, *, destroy: bool, version: str) -> str:
     part("stack_subdir", run.stack_subdir.encode())
     part("tfvars", _render_tfvars(run).encode())
     part("backend", b"" if run.backend is None else hcl.attributes(run.backend).encode())
+    for name in sorted(run.stack_files):
+        part(f"stack_file:{name}", run.stack_files[name].encode())
     for key in sorted(run.fingerprint_inputs):
         part(f"input:{key}", run.fingerprint_inputs[key])
     part("workspace", run.workspace.encode())

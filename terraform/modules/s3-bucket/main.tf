@@ -16,7 +16,7 @@ locals {
   log_delivery_resource = jsondecode(length(local.log_delivery_resources) == 1 ? jsonencode(local.log_delivery_resources[0]) : jsonencode(local.log_delivery_resources))
 
   policy_statements = concat(
-    [
+    var.tls_only ? [
       {
         Sid       = "DenyInsecureTransport"
         Effect    = "Deny"
@@ -33,7 +33,7 @@ locals {
         Resource  = [local.bucket_arn, local.objects_arn]
         Condition = { NumericLessThan = { "s3:TlsVersion" = tonumber(var.min_tls_version) } }
       },
-    ],
+    ] : [],
     # Every new object is encrypted with the bucket default when the request carries no
     # x-amz-server-side-encryption header, so denying header-less uploads (the pre-2023
     # pattern) would only break clients. Deny only an explicit request for a different
@@ -126,6 +126,9 @@ resource "aws_s3_bucket_public_access_block" "this" {
 }
 
 resource "aws_s3_bucket_policy" "this" {
+  # S3 refuses a policy without statements (only possible with tls_only = false).
+  count = length(local.policy_statements) > 0 ? 1 : 0
+
   bucket = aws_s3_bucket.this.id
   policy = local.policy_json
 
@@ -137,6 +140,11 @@ resource "aws_s3_bucket_policy" "this" {
   }
 
   depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+moved {
+  from = aws_s3_bucket_policy.this
+  to   = aws_s3_bucket_policy.this[0]
 }
 
 resource "aws_s3_bucket_versioning" "this" {

@@ -166,6 +166,12 @@ variable "public_read_prefix" {
   }
 }
 
+variable "tls_only" {
+  description = "Deny plain-HTTP requests and TLS below min_tls_version in the bucket policy. Keep true; only an emulator that cannot evaluate these conditions needs false."
+  type        = bool
+  default     = true
+}
+
 variable "min_tls_version" {
   description = "Requests negotiated with a TLS version below this are denied by the bucket policy."
   type        = string

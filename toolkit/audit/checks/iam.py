@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from toolkit.audit import policy
 from toolkit.audit.fetch import CannotRead
@@ -164,7 +164,7 @@ def _active_keys(p: PrincipalInfo) -> list[int]:
 
 
 def _now(p: PrincipalInfo) -> datetime:
-    return p.observed_at or datetime.now(timezone.utc)
+    return p.observed_at or datetime.now(UTC)
 
 
 KEY_AGE = define(
