@@ -32,7 +32,9 @@ from toolkit.emulator import Emulator
 
 FILES = 300
 ROUNDS = 5  # killed runs before the clean resume
-MAX_DELAY = 0.25  # seconds after a round's first upload within which it is killed (short: a fast machine finishes a round in under a second)
+# seconds after a round's first upload within which it is killed (short: a fast machine finishes a round in
+# under a second, and a round that finishes first is not killed)
+MAX_DELAY = 0.25
 SEED = 20261123
 
 CASES = [
