@@ -27,17 +27,13 @@ from urllib.parse import unquote
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from toolkit.tfprovider.resources.base import Api, Handler, ResourceError, State
+from toolkit.tfprovider.resources.base import Api, Handler, ResourceError, State, error_code
 
 _GONE = ("NoSuchEntity", "NoSuchEntityException")
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def _gone(exc: Exception) -> bool:
-    return isinstance(exc, ClientError) and _code(exc) in _GONE
+    return isinstance(exc, ClientError) and error_code(exc) in _GONE
 
 
 @contextmanager
@@ -47,7 +43,7 @@ def _aws(action: str) -> Iterator[None]:
         yield
     except ClientError as exc:
         message = str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
-        raise ResourceError(f"{action}: {_code(exc)}", message) from exc
+        raise ResourceError(f"{action}: {error_code(exc)}", message) from exc
 
 
 def _ignore_gone(call: Callable[..., Any], **kwargs: Any) -> None:
