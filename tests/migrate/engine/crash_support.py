@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,19 @@ def uploads_logged(log: Path) -> list[tuple[int, str]]:
         return []
     lines = log.read_text(encoding="utf-8").splitlines()
     return [(int(r), k) for r, k in (line.split("\t", 1) for line in lines if "\t" in line)]
+
+
+def kill_after_uploads(proc: subprocess.Popen[str], log: Path, round_no: int, uploads: int) -> bool:
+    """SIGKILL the driver once round `round_no` has handed `uploads` files to the uploader; whether it was
+    killed (False: it ended first). Counting uploads, not seconds, makes the kill land mid-run on a machine
+    of any speed, while the moment within the engine's cycle (upload, journal, row update) still varies."""
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if sum(1 for r, _ in uploads_logged(log) if r == round_no) >= uploads:
+            proc.send_signal(signal.SIGKILL)
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def check_no_reupload(cfg: dict[str, Any], snapshots: dict[int, set[str]]) -> None:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import random
 import signal
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from crash_support import check_no_reupload, finish, start_driver, uploads_logged, verified_keys
+from crash_support import check_no_reupload, finish, kill_after_uploads, start_driver, verified_keys
 from engine_support import assert_migrated, drop_app_db, make_app_db, make_bucket, make_tree
 from rowstore_backends import unique
 
@@ -32,9 +30,9 @@ from toolkit.emulator import Emulator
 
 FILES = 300
 ROUNDS = 5  # killed runs before the clean resume
-# seconds after a round's first upload within which it is killed (short: a fast machine finishes a round in
-# under a second, and a round that finishes first is not killed)
-MAX_DELAY = 0.25
+# a round is killed after 1..MAX_UPLOADS of its uploads: ROUNDS * MAX_UPLOADS < FILES, so every kill lands
+# mid-run on a machine of any speed
+MAX_UPLOADS = 40
 SEED = 20261123
 
 CASES = [
@@ -91,29 +89,16 @@ def crash(request: pytest.FixtureRequest, tmp_path: Path, moto: Emulator) -> Ite
             _forget_job(url, job)
 
 
-def _wait_for_first_upload(proc: subprocess.Popen[str], log: Path, round_no: int) -> None:
-    """Until round `round_no` handed its first file to the uploader (imports take ~0.7 s), or it ended."""
-    deadline = time.monotonic() + 30
-    while proc.poll() is None and time.monotonic() < deadline:
-        if any(r == round_no for r, _ in uploads_logged(log)):
-            return
-        time.sleep(0.02)
-
-
 def _kill_at_random(cfg: dict[str, Any], snapshots: dict[int, set[str]], *, rounds: int, seed: int) -> int:
-    """Run `rounds` rounds, each SIGKILLed at a seeded random moment after its first upload; how many
-    were killed (a round that finished first was not)."""
+    """Run `rounds` rounds, each SIGKILLed after a seeded random number of its uploads; how many were
+    killed (a round that finished first was not)."""
     rng = random.Random(seed)
     log = Path(cfg["upload_log"])
     killed = 0
     for round_no in range(rounds):
         snapshots[round_no] = verified_keys(cfg["journal_url"], cfg["job"])
         proc = start_driver({**cfg, "round": round_no, "kill": None})
-        _wait_for_first_upload(proc, log, round_no)
-        time.sleep(rng.uniform(0.0, MAX_DELAY))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            killed += 1
+        killed += kill_after_uploads(proc, log, round_no, rng.randint(1, MAX_UPLOADS))
         out, err = proc.communicate(timeout=300)
         assert proc.returncode in (0, -signal.SIGKILL), (round_no, proc.returncode, out, err)
     return killed
@@ -123,7 +108,7 @@ def _kill_at_random(cfg: dict[str, Any], snapshots: dict[int, set[str]], *, roun
 def test_sigkill_at_random_points_then_resume(crash: dict[str, Any]) -> None:
     snapshots: dict[int, set[str]] = {}
     killed = _kill_at_random(crash, snapshots, rounds=ROUNDS, seed=SEED)
-    assert killed >= 3, "the random kills came too late to interrupt anything"
+    assert killed == ROUNDS, "a round finished before its kill"
     finish(crash, snapshots, ROUNDS)
     check_no_reupload(crash, snapshots)
     assert_migrated(

@@ -81,9 +81,7 @@ def test_rollback_after_cleanup_never_deletes_the_only_copy(setup: Setup) -> Non
     objects_before = _bucket_keys(setup)
     assert len(objects_before) == len(setup.relpaths)
 
-    report = rollback(
-        journal, store=store, uploader=uploader, delete_objects=True, source_dir=setup.source
-    )
+    report = rollback(journal, store=store, uploader=uploader, delete_objects=True, source_dir=setup.source)
     assert report.exit_code == 2
     assert report.rows_restored == 0 and report.objects_deleted == 0
     assert len(report.kept) == len(before)  # every row still points at S3, each saying why
