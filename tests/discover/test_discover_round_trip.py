@@ -12,13 +12,15 @@ import yaml
 
 from tests.conftest import ALL_CONFIGS
 from tests.discover.conftest import pointed
-from tests.support.terraform_apply import provision
+from tests.support.terraform_apply import provision, stack
 from toolkit.config import declared_resources, load_project
 from toolkit.config.desired import desired_state
 from toolkit.config.model import Environment
 from toolkit.discover.read import Discovery, discover
-from toolkit.discover.write import full_config_text, imports_for, load_discovered, render_fragment
+from toolkit.discover.write import full_config_text, import_blocks, imports_for, load_discovered, render_fragment
 from toolkit.emulator import Emulator
+from toolkit.terraform import workflow
+
 
 # Settings the emulator cannot round-trip, excluded attribute by attribute:
 # - buckets.replication: moto keeps only part of a replication rule (no source_selection_criteria); no
@@ -28,6 +30,10 @@ from toolkit.emulator import Emulator
 # - buckets.tls_only, min_tls_version: discover never writes `tls_only: false`: a bucket without the
 #   TLS-only policy is hardened by the first apply (a "hardening" remark); config.yaml turns it off only
 #   for moto's sake. (test_a_varied_config_round_trips checks a min_tls_version of 1.3 comes back.)
+def changed(outcome: workflow.PlanOutcome) -> set[str]:
+    return {c.address for c in outcome.summary.changes if c.action != "no-op"}
+
+
 EMULATOR_GAPS: dict[str, set[str]] = {
     "buckets": {"replication", "tls_only", "min_tls_version"},
     "tables": {"table_class"},
@@ -177,11 +183,23 @@ def test_the_discovered_config_loads_and_the_fragment_is_its_resources(tmp_path:
         assert fragment[section] == yaml.safe_load(whole.read_text())[section]
 
 
-def test_only_unmanaged_resources_by_default(tmp_path: Path, account: Emulator) -> None:
+def test_declared_resources_found_live_are_imported_not_rewritten(tmp_path: Path, account: Emulator) -> None:
     project, env = pointed(ALL_CONFIGS[0], tmp_path / "config.yaml", account.endpoint)
-    provision(env, tmp_path / "terraform")
+    run = provision(env, tmp_path / "terraform")
     found = discover(project, env)
-    assert not found.buckets and not found.tables and not found.principals
-    skipped = [r for r in found.remarks if r.category == "skipped"]
-    assert len(skipped) == len(env.buckets) + len(env.tables) + len(env.principals)
-    assert "already declared in config.yaml as buckets.student-docs" in {r.message for r in skipped}
+    # Nothing to add to config.yaml: every resource found is one it declares, under its own key.
+    assert not any(found.adopting().values())
+    assert [set(found.buckets), set(found.tables), set(found.principals)] == [
+        set(env.buckets),
+        set(env.tables),
+        set(env.principals),
+    ]
+    assert yaml.safe_load(render_fragment(found)) == {"buckets": {}, "tables": {}, "principals": {}}
+    notes = {r.key: r.message for r in found.remarks if r.category == "declared"}
+    assert notes["student-docs"].startswith("declared in config.yaml as buckets.student-docs and exists live")
+    assert {r.category for r in found.remarks} <= {"declared", "change"}, found.remarks
+    # Every declared resource exists live, so every one gets its import block, addressed by its config key...
+    blocks = imports_for(load_discovered(project, found), found)
+    assert sorted(b.address for b in blocks) == sorted(r.address for r in declared_resources(env))
+    # ...which Terraform accepts as a no-op where its state already manages the resource.
+    assert changed(workflow.plan(stack(env, run.work_dir, imports=import_blocks(blocks, found)))) == set()

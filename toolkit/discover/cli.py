@@ -29,7 +29,7 @@ def register(main: click.Group, command_options: Callable[[Any], Any]) -> None:
     )
     @click.option("--force", is_flag=True, help="Overwrite files a previous discover wrote.")
     @click.option(
-        "--include-declared", is_flag=True, help="Also describe resources config.yaml already declares (to compare)."
+        "--include-declared", is_flag=True, help="Describe declared resources too (to compare)."
     )
     @click.option(
         "--workers", type=click.IntRange(1, 128), default=16, show_default=True, help="Concurrent read-only API calls."
@@ -50,7 +50,8 @@ def register(main: click.Group, command_options: Callable[[Any], Any]) -> None:
         Read-only. Writes a config.yaml fragment that reproduces each resource as it is (with its AWS name) and
         Terraform import blocks for every resource the stack would declare that already exists. The report lists
         what config.yaml cannot express and the hardening the first apply turns on. Skips the environment's
-        Terraform state bucket and lock table, AWS service-linked roles, and resources config.yaml declares.
+        Terraform state bucket and lock table and AWS service-linked roles. A resource config.yaml already declares
+        is not rewritten, but gets its import blocks where it exists live, so the first apply adopts it.
         """
         from toolkit.config import load_project
         from toolkit.discover.read import discover as run_discover
@@ -88,12 +89,16 @@ def summary(discovery: Any, blocks: list[Any], files: list[Path]) -> dict[str, A
         "account": discovery.account,
         "region": discovery.region,
         "files": {"config": str(files[0]), "imports": str(files[1])},
-        "buckets": adopted(discovery.buckets),
-        "tables": adopted(discovery.tables),
-        "principals": adopted(discovery.principals),
+        **{section: adopted(items) for section, items in discovery.adopting().items()},
+        "declared": {
+            f"{section}.{key}": d.name
+            for section, items in discovery.sections().items()
+            for key, d in items.items()
+            if d.declared
+        },
         "left_out": {
             f"{section}.{key}": d.omitted
-            for section, items in discovery.sections().items()
+            for section, items in discovery.adopting().items()
             for key, d in items.items()
             if d.omitted is not None
         },
@@ -108,13 +113,14 @@ _TITLES = {
     "change": "Other changes the plan shows",
     "opt-in": "Off in the account, written as off (opt in by changing one line)",
     "skipped": "Not adopted",
+    "declared": "Declared in config.yaml, found live (imported; `cargohold drift` compares them after)",
 }
 
 
 def report_text(discovery: Any, blocks: list[Any], files: list[Path]) -> str:
     counts = ", ".join(
         f"{sum(1 for d in items.values() if d.omitted is None)} {section}"
-        for section, items in discovery.sections().items()
+        for section, items in discovery.adopting().items()
     )
     lines = [
         f"discovered {counts} in account {discovery.account} ({discovery.region})",

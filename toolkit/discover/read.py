@@ -32,7 +32,8 @@ HARDENING = "hardening"  # the first apply changes it: cargohold's fixed securit
 CHANGE = "change"  # the first apply changes it otherwise (layout, created resources, tags)
 OPT_IN = "opt-in"  # off in the account and written as off: one line turns it on
 SKIPPED = "skipped"  # not adopted
-CATEGORIES = (UNEXPRESSED, HARDENING, CHANGE, OPT_IN, SKIPPED)
+DECLARED = "declared"  # config.yaml declares it and it exists live: only imported, never rewritten
+CATEGORIES = (UNEXPRESSED, HARDENING, CHANGE, OPT_IN, SKIPPED, DECLARED)
 
 _STORAGE = {"STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"}
 _METHODS = {"GET", "PUT", "POST", "DELETE", "HEAD"}
@@ -74,6 +75,7 @@ class Discovered:
     context: dict[str, str] = field(default_factory=dict)  # what import ids need (policy ARN, role name)
     omitted: str | None = None  # why the resource is only a comment in the fragment
     live_policy: dict[str, Any] | None = None
+    declared: bool = False  # config.yaml declares it: read only so that what exists live is imported
 
 
 @dataclass
@@ -90,6 +92,10 @@ class Discovery:
 
     def sections(self) -> dict[str, dict[str, Discovered]]:
         return {"buckets": self.buckets, "tables": self.tables, "principals": self.principals}
+
+    def adopting(self) -> dict[str, dict[str, Discovered]]:
+        """The sections without what config.yaml already declares: what the fragment adds to it."""
+        return {s: {k: d for k, d in items.items() if not d.declared} for s, items in self.sections().items()}
 
     def remark(self, category: str, item: Discovered, message: str, advice: str | None = None) -> None:
         self.remarks.append(Remark(category, item.section, item.name, message, advice, item.key))
@@ -130,16 +136,7 @@ def discover(
     wanted = _selector(match)
 
     def admit(section: str, name: str) -> bool:
-        if not wanted(name):
-            return False
-        if name in declared[section] and not include_declared:
-            found.remarks.append(
-                Remark(
-                    SKIPPED, section, name, f"already declared in config.yaml as {section}.{declared[section][name]}"
-                )
-            )
-            return False
-        return True
+        return wanted(name)
 
     buckets = [b for b in inventory.buckets.value or [] if b.name != env.state.bucket and admit("buckets", b.name)]
     tables = [t for t in inventory.tables.value or [] if t.name != env.state.lock_table and admit("tables", t.name)]
@@ -175,7 +172,9 @@ def discover(
         if admit("principals", p.name):
             key = key_of("principals", p.name)
             _add(found, "principals", key, p.name, functools.partial(_principal, p, key, found, extra, targets))
-    if found.buckets or found.tables or found.principals:
+    if not include_declared:
+        _keep_declarations(found, declared)
+    if any(not d.declared for items in found.sections().values() for d in items.values()):
         found.remarks.append(
             Remark(
                 CHANGE,
@@ -186,6 +185,24 @@ def discover(
             )
         )
     return found
+
+
+def _keep_declarations(found: Discovery, declared: dict[str, dict[str, str]]) -> None:
+    """The resources config.yaml declares stay as it declares them: each found live is marked for import
+    only (the first apply must adopt it, not try to create it again), and what discover would have said
+    about its live settings is dropped (`cargohold drift` compares them with config.yaml after the import)."""
+    for section, items in found.sections().items():
+        for key, item in items.items():
+            if declared[section].get(item.name) != key:
+                continue
+            item.declared = True
+            found.remarks = [r for r in found.remarks if (r.section, r.name) != (section, item.name)]
+            found.remark(
+                DECLARED,
+                item,
+                f"declared in config.yaml as {section}.{key} and exists live: imports.tf adopts it (a no-op where "
+                "Terraform's state already manages it); config.yaml's settings apply",
+            )
 
 
 def _bucket_names(env: Environment) -> list[str]:

@@ -55,7 +55,7 @@ def full_config_text(project: Project, discovery: Discovery) -> str:
         for env in (data.get("environments") or {}).values():
             if isinstance(env, dict):
                 env.pop("overrides", None)
-    for section, items in discovery.sections().items():
+    for section, items in discovery.adopting().items():
         merged = dict(data.get(section) or {})
         merged.update({key: copy.deepcopy(d.spec) for key, d in items.items() if d.omitted is None})
         data[section] = merged
@@ -215,7 +215,7 @@ def render_fragment(discovery: Discovery) -> str:
         "# Legend: could-not-express = act before applying; hardening = cargohold's defaults the first apply",
         "# turns on; opt-in = off in the account, written as off; change = other changes the plan shows.",
     ]
-    for section, items in discovery.sections().items():
+    for section, items in discovery.adopting().items():
         lines.append("")
         if not items:
             lines.append(f"{section}: {{}}")
