@@ -130,10 +130,14 @@ def render(config_path: Path, fmt: str, env_name: str, output: Path | None) -> N
 @env_option
 @command_options
 def preview(config_path: Path, fmt: str, env_name: str) -> None:
-    """List the resources the stack declares for an environment (offline; no credentials needed)."""
+    """List the resources the stack declares for an environment, with each one's key settings (offline; no
+    credentials needed)."""
+    from toolkit.config.settings import resource_settings
+
     project = load_project(config_path)
     env = project.environment(env_name)
     resources = declared_resources(env)
+    settings = resource_settings(env)
     result = {
         "project": project.name,
         "environment": env.name,
@@ -144,6 +148,7 @@ def preview(config_path: Path, fmt: str, env_name: str) -> None:
         "tables": {k: t.name for k, t in env.tables.items()},
         "principals": {k: {"name": p.name, "kind": p.spec.kind, "policy": p.policy} for k, p in env.principals.items()},
         "state": {"bucket": env.state.bucket, "key": env.state.key, "lock_table": env.state.lock_table},
+        "settings": settings,
         "resources": [r.to_json() for r in resources],
     }
     lines = [
@@ -155,6 +160,7 @@ def preview(config_path: Path, fmt: str, env_name: str) -> None:
     for kind, group in (("bucket", env.buckets), ("table", env.tables), ("principal", env.principals)):
         for key, item in group.items():
             lines.append(f"{kind} {key} -> {item.name}")
+            lines += [f"    = {setting}" for setting in settings[f"{kind}s"][key]]
             lines += [f"    {r.address.split('.', 2)[-1]}" for r in resources if r.kind == kind and r.key == key]
     lines.append(f"\n{len(resources)} resources declared")
     emit(result, fmt=fmt, text="\n".join(lines))

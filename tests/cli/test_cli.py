@@ -221,10 +221,13 @@ def test_preview_text_lists_each_resource_under_its_bucket() -> None:
     assert "table photos -> photos-local-photos" in out
     assert "principal backend -> photos-local-backend" in out
     assert "    aws_s3_bucket.this" in out
+    assert "    = keys: userId (S) / uploadedAt (N)" in out  # each resource's key settings, above its addresses
     count = int(out.strip().splitlines()[-1].split()[0])
     json_result = run("preview", "-c", str(REPO / "examples" / "photos" / "config.yaml"), "--env", "local",
                       "--format", "json")
-    assert count == len(json.loads(json_result.output)["resources"])
+    payload = json.loads(json_result.output)
+    assert count == len(payload["resources"])
+    assert payload["settings"]["tables"]["photos"][0] == "keys: userId (S) / uploadedAt (N)"
 
 
 @pytest.mark.parametrize("command", ["render", "preview", "bootstrap"])

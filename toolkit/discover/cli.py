@@ -28,9 +28,7 @@ def register(main: click.Group, command_options: Callable[[Any], Any]) -> None:
         help=f"Where to write {FRAGMENT} and {IMPORTS}.",
     )
     @click.option("--force", is_flag=True, help="Overwrite files a previous discover wrote.")
-    @click.option(
-        "--include-declared", is_flag=True, help="Describe declared resources too (to compare)."
-    )
+    @click.option("--include-declared", is_flag=True, help="Describe declared resources too (to compare).")
     @click.option(
         "--workers", type=click.IntRange(1, 128), default=16, show_default=True, help="Concurrent read-only API calls."
     )
