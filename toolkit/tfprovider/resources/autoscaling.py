@@ -20,6 +20,7 @@ from toolkit.tfprovider.resources.base import (
     Handler,
     ResourceError,
     State,
+    aws_failure,
     error_code,
     first_block,
     integral,
@@ -30,11 +31,6 @@ _KEYS = ("service_namespace", "resource_id", "scalable_dimension")
 # Endpoints whose application-autoscaling has no tagging API (moto answers TagResource and
 # ListTagsForResource with HTTP 500): tags are then sent with RegisterScalableTarget only.
 _NO_TAGGING: set[str] = set()
-
-
-def _fail(action: str, what: str, exc: ClientError) -> ResourceError:
-    err = exc.response.get("Error", {})
-    return ResourceError(f"{action} {what}", f"{err.get('Code', '')}: {err.get('Message', exc)}")
 
 
 def _not_found(exc: ClientError) -> bool:
@@ -130,7 +126,7 @@ def _register(api: Api, planned: State, *, tags: bool) -> None:
     try:
         api.autoscaling.register_scalable_target(**args)
     except ClientError as exc:
-        raise _fail("registering scalable target", planned["resource_id"], exc) from exc
+        raise aws_failure(f"registering scalable target {planned['resource_id']}", exc) from exc
 
 
 def _target_read(api: Api, state: State) -> State | None:
@@ -189,7 +185,7 @@ def _target_update(api: Api, prior: State, planned: State) -> State:
             if changed:
                 api.autoscaling.tag_resource(ResourceARN=arn, Tags=changed)
         except ClientError as exc:
-            raise _fail("tagging scalable target", planned["resource_id"], exc) from exc
+            raise aws_failure(f"tagging scalable target {planned['resource_id']}", exc) from exc
     read = _target_read(api, planned)
     if read is None:
         raise ResourceError("updating scalable target", f"{planned['resource_id']} is gone")
@@ -206,7 +202,7 @@ def _target_delete(api: Api, state: State) -> None:
     except ClientError as exc:
         if _not_found(exc):
             return
-        raise _fail("deregistering scalable target", state["resource_id"], exc) from exc
+        raise aws_failure(f"deregistering scalable target {state['resource_id']}", exc) from exc
 
 
 def _target_import(api: Api, import_id: str) -> State | None:
@@ -386,7 +382,7 @@ def _put_policy(api: Api, planned: State) -> None:
     try:
         api.autoscaling.put_scaling_policy(**args)
     except ClientError as exc:
-        raise _fail("putting scaling policy", planned["name"], exc) from exc
+        raise aws_failure(f"putting scaling policy {planned['name']}", exc) from exc
 
 
 def _describe_policy(api: Api, state: State) -> dict[str, Any] | None:
@@ -452,7 +448,7 @@ def _policy_delete(api: Api, state: State) -> None:
     except ClientError as exc:
         if _not_found(exc):
             return
-        raise _fail("deleting scaling policy", state.get("name") or state["id"], exc) from exc
+        raise aws_failure(f"deleting scaling policy {state.get('name') or state['id']}", exc) from exc
 
 
 def _policy_import(api: Api, import_id: str) -> State | None:

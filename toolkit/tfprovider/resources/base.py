@@ -60,6 +60,15 @@ class ResourceError(Exception):
         self.detail = detail
 
 
+def aws_failure(action: str, exc: Exception) -> ResourceError:
+    """The error diagnostic for a failed AWS call: what was being done and the AWS error code, then AWS's
+    message (the shape the real provider's diagnostics have)."""
+    code = error_code(exc)
+    response = getattr(exc, "response", None)
+    message = str(response.get("Error", {}).get("Message", "")) if isinstance(response, dict) else ""
+    return ResourceError(f"{action}: {code}" if code else action, message or str(exc))
+
+
 class Api:
     """boto3 clients for the emulator, made on first use, plus the provider settings handlers need."""
 

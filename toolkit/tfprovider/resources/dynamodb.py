@@ -19,6 +19,7 @@ from toolkit.tfprovider.resources.base import (
     Handler,
     ResourceError,
     State,
+    aws_failure,
     error_code,
     first_block,
     integral,
@@ -28,16 +29,11 @@ _WAIT_SECONDS = 300.0  # the real provider waits up to 30+ minutes; moto is ACTI
 _POLL_SECONDS = 0.5
 
 
-def _error(action: str, name: str, exc: ClientError) -> ResourceError:
-    err = exc.response.get("Error", {})
-    return ResourceError(f"{action} DynamoDB table ({name})", f"{err.get('Code', '')}: {err.get('Message', exc)}")
-
-
 def _guard(action: str, name: str, call: Callable[..., Any], **kwargs: Any) -> Any:
     try:
         return call(**kwargs)
     except ClientError as exc:
-        raise _error(action, name, exc) from exc
+        raise aws_failure(f"{action} DynamoDB table ({name})", exc) from exc
 
 
 def _describe(api: Api, name: str) -> dict[str, Any] | None:
@@ -515,7 +511,7 @@ def _table_delete(api: Api, state: State) -> None:
     except ClientError as exc:
         if error_code(exc) == "ResourceNotFoundException":
             return
-        raise _error("deleting", name, exc) from exc
+        raise aws_failure(f"deleting DynamoDB table ({name})", exc) from exc
     deadline = time.monotonic() + _WAIT_SECONDS
     while _describe(api, name) is not None:  # moto: gone at once
         if time.monotonic() > deadline:

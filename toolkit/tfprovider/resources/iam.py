@@ -27,7 +27,7 @@ from urllib.parse import unquote
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from toolkit.tfprovider.resources.base import Api, Handler, ResourceError, State, error_code
+from toolkit.tfprovider.resources.base import Api, Handler, ResourceError, State, aws_failure, error_code
 
 _GONE = ("NoSuchEntity", "NoSuchEntityException")
 
@@ -42,8 +42,7 @@ def _aws(action: str) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
-        message = str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
-        raise ResourceError(f"{action}: {error_code(exc)}", message) from exc
+        raise aws_failure(action, exc) from exc
 
 
 def _ignore_gone(call: Callable[..., Any], **kwargs: Any) -> None:

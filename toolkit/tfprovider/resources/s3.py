@@ -25,6 +25,7 @@ from toolkit.tfprovider.resources.base import (
     Handler,
     ResourceError,
     State,
+    aws_failure,
     error_code,
     first_block,
 )
@@ -97,14 +98,6 @@ VERSIONING = Handler(
 
 def _code(exc: Exception) -> str:
     return error_code(exc) if isinstance(exc, ClientError) else ""
-
-
-def _fail(action: str, exc: Exception) -> ResourceError:
-    """A ResourceError carrying the AWS error code and message of a failed call."""
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return ResourceError(f"{action}: {err.get('Code', '')}", str(err.get("Message", "")) or str(exc))
-    return ResourceError(action, str(exc))
 
 
 def _num(value: Any) -> Any:
@@ -202,7 +195,7 @@ def _bucket_create(api: Api, planned: State) -> State:
         api.s3.head_bucket(Bucket=name)
     except ClientError as exc:
         if _code(exc) not in ("404", "NoSuchBucket", "403"):
-            raise _fail(f"creating S3 Bucket ({name})", exc) from exc
+            raise aws_failure(f"creating S3 Bucket ({name})", exc) from exc
     else:
         # us-east-1 answers CreateBucket for an owned bucket with success (moto too): refuse as the
         # other regions do, rather than adopting the bucket.
@@ -220,7 +213,7 @@ def _bucket_create(api: Api, planned: State) -> State:
         if planned.get("tags_all"):
             api.s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": _tags_list(planned["tags_all"])})
     except ClientError as exc:
-        raise _fail(f"creating S3 Bucket ({name})", exc) from exc
+        raise aws_failure(f"creating S3 Bucket ({name})", exc) from exc
     live = _bucket_read(api, {**planned, "bucket": name, "id": name})
     if live is None:
         raise ResourceError(f"S3 Bucket ({name}) not found right after it was created")
@@ -241,7 +234,7 @@ def _bucket_read(api: Api, state: State) -> State | None:
     except ClientError as exc:
         if _code(exc) in ("404", "NoSuchBucket"):
             return None
-        raise _fail(f"reading S3 Bucket ({name})", exc) from exc
+        raise aws_failure(f"reading S3 Bucket ({name})", exc) from exc
     region = {"EU": "eu-west-1"}.get(region, region)
 
     def optional(call: Any, missing: str, pick: Any) -> Any:
@@ -250,7 +243,7 @@ def _bucket_read(api: Api, state: State) -> State | None:
         except ClientError as exc:
             if _code(exc) == missing:
                 return None
-            raise _fail(f"reading S3 Bucket ({name})", exc) from exc
+            raise aws_failure(f"reading S3 Bucket ({name})", exc) from exc
 
     live_tags = optional(s3.get_bucket_tagging, "NoSuchTagSet", lambda r: _tags_dict(r.get("TagSet"))) or {}
     lock = optional(
@@ -294,7 +287,7 @@ def _bucket_update(api: Api, prior: State, planned: State) -> State:
             else:
                 api.s3.delete_bucket_tagging(Bucket=name)
     except ClientError as exc:
-        raise _fail(f"updating S3 Bucket ({name}) tags", exc) from exc
+        raise aws_failure(f"updating S3 Bucket ({name}) tags", exc) from exc
     live = _bucket_read(api, {**prior, **planned})
     if live is None:
         raise ResourceError(f"S3 Bucket ({name}) not found while updating it")
@@ -347,7 +340,7 @@ def _bucket_delete(api: Api, state: State) -> None:
                 "The bucket still holds objects (or object versions): empty it, or set force_destroy = true "
                 "and apply before destroying.",
             ) from exc
-        raise _fail(f"deleting S3 Bucket ({name})", exc) from exc
+        raise aws_failure(f"deleting S3 Bucket ({name})", exc) from exc
 
 
 BUCKET = Handler(
@@ -371,7 +364,7 @@ def _ownership_put(api: Api, planned: State) -> State:
             Bucket=planned["bucket"], OwnershipControls={"Rules": [{"ObjectOwnership": rule["object_ownership"]}]}
         )
     except ClientError as exc:
-        raise _fail(f"putting S3 Bucket ({planned['bucket']}) Ownership Controls", exc) from exc
+        raise aws_failure(f"putting S3 Bucket ({planned['bucket']}) Ownership Controls", exc) from exc
     return _after_put(api, planned, _ownership_read, "Ownership controls")
 
 
@@ -382,7 +375,7 @@ def _ownership_read(api: Api, state: State) -> State | None:
     except ClientError as exc:
         if _gone(exc, "OwnershipControlsNotFoundError"):
             return None
-        raise _fail(f"reading S3 Bucket ({bucket}) Ownership Controls", exc) from exc
+        raise aws_failure(f"reading S3 Bucket ({bucket}) Ownership Controls", exc) from exc
     rules = [{"object_ownership": r.get("ObjectOwnership")} for r in live.get("Rules", [])]
     return {"id": bucket, "bucket": bucket, "region": api.region, "rule": rules[:1]}
 
@@ -392,7 +385,7 @@ def _ownership_delete(api: Api, state: State) -> None:
         api.s3.delete_bucket_ownership_controls(Bucket=_bucket_name(state))
     except ClientError as exc:
         if not _gone(exc, "OwnershipControlsNotFoundError"):
-            raise _fail(f"deleting S3 Bucket ({_bucket_name(state)}) Ownership Controls", exc) from exc
+            raise aws_failure(f"deleting S3 Bucket ({_bucket_name(state)}) Ownership Controls", exc) from exc
 
 
 OWNERSHIP_CONTROLS = Handler(
@@ -421,7 +414,7 @@ def _pab_put(api: Api, planned: State) -> State:
     try:
         api.s3.put_public_access_block(Bucket=planned["bucket"], PublicAccessBlockConfiguration=body)
     except ClientError as exc:
-        raise _fail(f"putting S3 Bucket ({planned['bucket']}) Public Access Block", exc) from exc
+        raise aws_failure(f"putting S3 Bucket ({planned['bucket']}) Public Access Block", exc) from exc
     return _after_put(api, planned, _pab_read, "Public access block")
 
 
@@ -432,7 +425,7 @@ def _pab_read(api: Api, state: State) -> State | None:
     except ClientError as exc:
         if _gone(exc, "NoSuchPublicAccessBlockConfiguration"):
             return None
-        raise _fail(f"reading S3 Bucket ({bucket}) Public Access Block", exc) from exc
+        raise aws_failure(f"reading S3 Bucket ({bucket}) Public Access Block", exc) from exc
     out: State = {"id": bucket, "bucket": bucket, "region": api.region}
     for tf, aws in _PAB.items():
         value = bool(live.get(aws))
@@ -448,7 +441,7 @@ def _pab_delete(api: Api, state: State) -> None:
         api.s3.delete_public_access_block(Bucket=_bucket_name(state))
     except ClientError as exc:
         if not _gone(exc, "NoSuchPublicAccessBlockConfiguration"):
-            raise _fail(f"deleting S3 Bucket ({_bucket_name(state)}) Public Access Block", exc) from exc
+            raise aws_failure(f"deleting S3 Bucket ({_bucket_name(state)}) Public Access Block", exc) from exc
 
 
 PUBLIC_ACCESS_BLOCK = Handler(
@@ -507,7 +500,7 @@ def _policy_put(api: Api, planned: State) -> State:
     try:
         api.s3.put_bucket_policy(Bucket=planned["bucket"], Policy=planned["policy"])
     except ClientError as exc:
-        raise _fail(f"putting S3 Bucket ({planned['bucket']}) Policy", exc) from exc
+        raise aws_failure(f"putting S3 Bucket ({planned['bucket']}) Policy", exc) from exc
     return _after_put(api, planned, _policy_read, "Bucket policy")
 
 
@@ -518,7 +511,7 @@ def _policy_read(api: Api, state: State) -> State | None:
     except ClientError as exc:
         if _gone(exc, "NoSuchBucketPolicy"):
             return None
-        raise _fail(f"reading S3 Bucket ({bucket}) Policy", exc) from exc
+        raise aws_failure(f"reading S3 Bucket ({bucket}) Policy", exc) from exc
     policy = state["policy"] if _policy_equal(live, state.get("policy")) else live
     return {"id": bucket, "bucket": bucket, "region": api.region, "policy": policy}
 
@@ -528,7 +521,7 @@ def _policy_delete(api: Api, state: State) -> None:
         api.s3.delete_bucket_policy(Bucket=_bucket_name(state))
     except ClientError as exc:
         if not _gone(exc, "NoSuchBucketPolicy"):
-            raise _fail(f"deleting S3 Bucket ({_bucket_name(state)}) Policy", exc) from exc
+            raise aws_failure(f"deleting S3 Bucket ({_bucket_name(state)}) Policy", exc) from exc
 
 
 POLICY = Handler(
@@ -566,7 +559,7 @@ def _sse_put(api: Api, planned: State) -> State:
     try:
         api.s3.put_bucket_encryption(**args)
     except ClientError as exc:
-        raise _fail(f"putting S3 Bucket ({planned['bucket']}) Server-side Encryption Configuration", exc) from exc
+        raise aws_failure(f"putting S3 Bucket ({planned['bucket']}) Server-side Encryption Configuration", exc) from exc
     return _after_put(api, planned, _sse_read, "Server-side encryption configuration")
 
 
@@ -577,7 +570,7 @@ def _sse_read(api: Api, state: State) -> State | None:
     except ClientError as exc:
         if _gone(exc, "ServerSideEncryptionConfigurationNotFoundError"):
             return None
-        raise _fail(f"reading S3 Bucket ({bucket}) Server-side Encryption Configuration", exc) from exc
+        raise aws_failure(f"reading S3 Bucket ({bucket}) Server-side Encryption Configuration", exc) from exc
     rules = []
     for rule in live.get("Rules", []):
         default = rule.get("ApplyServerSideEncryptionByDefault")
@@ -601,7 +594,7 @@ def _sse_delete(api: Api, state: State) -> None:
         api.s3.delete_bucket_encryption(Bucket=_bucket_name(state))
     except ClientError as exc:
         if not _gone(exc, "ServerSideEncryptionConfigurationNotFoundError"):
-            raise _fail(f"deleting S3 Bucket ({_bucket_name(state)}) Server-side Encryption", exc) from exc
+            raise aws_failure(f"deleting S3 Bucket ({_bucket_name(state)}) Server-side Encryption", exc) from exc
 
 
 SERVER_SIDE_ENCRYPTION = Handler(
@@ -778,7 +771,7 @@ def _lifecycle_put(api: Api, planned: State) -> State:
     try:
         api.s3.put_bucket_lifecycle_configuration(**args)
     except ClientError as exc:
-        raise _fail(f"creating S3 Bucket ({planned['bucket']}) Lifecycle Configuration", exc) from exc
+        raise aws_failure(f"creating S3 Bucket ({planned['bucket']}) Lifecycle Configuration", exc) from exc
     live = _lifecycle_read(api, {**planned, "id": planned["bucket"]})
     if live is None:
         raise ResourceError(
@@ -802,7 +795,7 @@ def _lifecycle_read(api: Api, state: State) -> State | None:
     except ClientError as exc:
         if _gone(exc, "NoSuchLifecycleConfiguration"):
             return None
-        raise _fail(f"reading S3 Bucket ({bucket}) Lifecycle Configuration", exc) from exc
+        raise aws_failure(f"reading S3 Bucket ({bucket}) Lifecycle Configuration", exc) from exc
     prior_rules = {r.get("id"): r for r in state.get("rule") or []}
     return {
         "id": bucket,
@@ -818,7 +811,7 @@ def _lifecycle_delete(api: Api, state: State) -> None:
         api.s3.delete_bucket_lifecycle(Bucket=_bucket_name(state))
     except ClientError as exc:
         if not _gone(exc, "NoSuchLifecycleConfiguration"):
-            raise _fail(f"deleting S3 Bucket ({_bucket_name(state)}) Lifecycle Configuration", exc) from exc
+            raise aws_failure(f"deleting S3 Bucket ({_bucket_name(state)}) Lifecycle Configuration", exc) from exc
 
 
 LIFECYCLE = Handler(
@@ -857,7 +850,7 @@ def _cors_put(api: Api, planned: State) -> State:
     try:
         api.s3.put_bucket_cors(**args)
     except ClientError as exc:
-        raise _fail(f"creating S3 Bucket ({planned['bucket']}) CORS Configuration", exc) from exc
+        raise aws_failure(f"creating S3 Bucket ({planned['bucket']}) CORS Configuration", exc) from exc
     return _after_put(api, planned, _cors_read, "CORS configuration")
 
 
@@ -868,7 +861,7 @@ def _cors_read(api: Api, state: State) -> State | None:
     except ClientError as exc:
         if _gone(exc, "NoSuchCORSConfiguration"):
             return None
-        raise _fail(f"reading S3 Bucket ({bucket}) CORS Configuration", exc) from exc
+        raise aws_failure(f"reading S3 Bucket ({bucket}) CORS Configuration", exc) from exc
     prior_rules = state.get("cors_rule") or []
     rules = []
     for i, rule in enumerate(live.get("CORSRules", [])):
@@ -885,7 +878,7 @@ def _cors_delete(api: Api, state: State) -> None:
         api.s3.delete_bucket_cors(Bucket=_bucket_name(state))
     except ClientError as exc:
         if not _gone(exc, "NoSuchCORSConfiguration"):
-            raise _fail(f"deleting S3 Bucket ({_bucket_name(state)}) CORS Configuration", exc) from exc
+            raise aws_failure(f"deleting S3 Bucket ({_bucket_name(state)}) CORS Configuration", exc) from exc
 
 
 CORS = Handler(
@@ -937,7 +930,7 @@ def _logging_put(api: Api, planned: State) -> State:
     try:
         _with_moto_logging_grant(api, target, lambda: api.s3.put_bucket_logging(**args))
     except ClientError as exc:
-        raise _fail(f"putting S3 Bucket ({bucket}) Logging", exc) from exc
+        raise aws_failure(f"putting S3 Bucket ({bucket}) Logging", exc) from exc
     return _after_put(api, planned, _logging_read, "Logging")
 
 
@@ -974,7 +967,7 @@ def _logging_read(api: Api, state: State) -> State | None:
     except ClientError as exc:
         if _gone(exc):
             return None
-        raise _fail(f"reading S3 Bucket ({bucket}) Logging", exc) from exc
+        raise aws_failure(f"reading S3 Bucket ({bucket}) Logging", exc) from exc
     if not live:
         return None
     grants = []
@@ -1022,7 +1015,7 @@ def _logging_delete(api: Api, state: State) -> None:
         api.s3.put_bucket_logging(Bucket=_bucket_name(state), BucketLoggingStatus={})
     except ClientError as exc:
         if not _gone(exc):
-            raise _fail(f"deleting S3 Bucket ({_bucket_name(state)}) Logging", exc) from exc
+            raise aws_failure(f"deleting S3 Bucket ({_bucket_name(state)}) Logging", exc) from exc
 
 
 LOGGING = Handler(
@@ -1055,7 +1048,7 @@ def _it_get(api: Api, bucket: str, name: str) -> dict[str, Any] | None:
     except ClientError as exc:
         if _gone(exc, "NoSuchConfiguration"):
             return None
-        raise _fail(f"reading S3 Bucket ({bucket}) Intelligent-Tiering Configuration ({name})", exc) from exc
+        raise aws_failure(f"reading S3 Bucket ({bucket}) Intelligent-Tiering Configuration ({name})", exc) from exc
     config: dict[str, Any] = live.get("IntelligentTieringConfiguration") or {}
     return config
 
@@ -1088,7 +1081,7 @@ def _it_put(api: Api, planned: State) -> State:
             Bucket=bucket, Id=name, IntelligentTieringConfiguration=body
         )
     except ClientError as exc:
-        raise _fail(f"creating S3 Bucket ({bucket}) Intelligent-Tiering Configuration ({name})", exc) from exc
+        raise aws_failure(f"creating S3 Bucket ({bucket}) Intelligent-Tiering Configuration ({name})", exc) from exc
     return dict(_fill(state, _it_read(api, state) or {}))
 
 
@@ -1123,7 +1116,7 @@ def _it_delete(api: Api, state: State) -> None:
         api.s3.delete_bucket_intelligent_tiering_configuration(Bucket=bucket, Id=name)
     except ClientError as exc:
         if not _gone(exc, "NoSuchConfiguration"):
-            raise _fail(f"deleting S3 Bucket ({bucket}) Intelligent-Tiering Configuration ({name})", exc) from exc
+            raise aws_failure(f"deleting S3 Bucket ({bucket}) Intelligent-Tiering Configuration ({name})", exc) from exc
 
 
 def _it_import(api: Api, import_id: str) -> State | None:
@@ -1169,7 +1162,7 @@ def _olc_put(api: Api, planned: State) -> State:
     try:
         api.s3.put_object_lock_configuration(**args)
     except ClientError as exc:
-        raise _fail(f"creating S3 Bucket ({bucket}) Object Lock Configuration", exc) from exc
+        raise aws_failure(f"creating S3 Bucket ({bucket}) Object Lock Configuration", exc) from exc
     return _after_put(api, planned, _olc_read, "Object lock configuration")
 
 
@@ -1180,7 +1173,7 @@ def _olc_read(api: Api, state: State) -> State | None:
     except ClientError as exc:
         if _gone(exc, "ObjectLockConfigurationNotFoundError"):
             return None
-        raise _fail(f"reading S3 Bucket ({bucket}) Object Lock Configuration", exc) from exc
+        raise aws_failure(f"reading S3 Bucket ({bucket}) Object Lock Configuration", exc) from exc
     retention = (live.get("Rule") or {}).get("DefaultRetention")
     if not retention and state.get("rule"):
         return None  # the rule this resource wrote is gone (what its delete leaves)
@@ -1217,7 +1210,7 @@ def _olc_delete(api: Api, state: State) -> None:
         )
     except ClientError as exc:
         if not _gone(exc, "ObjectLockConfigurationNotFoundError", "InvalidBucketState"):
-            raise _fail(f"deleting S3 Bucket ({_bucket_name(state)}) Object Lock Configuration", exc) from exc
+            raise aws_failure(f"deleting S3 Bucket ({_bucket_name(state)}) Object Lock Configuration", exc) from exc
 
 
 OBJECT_LOCK = Handler(
@@ -1397,7 +1390,7 @@ def _repl_put(api: Api, planned: State) -> State:
     try:
         api.s3.put_bucket_replication(**args)
     except ClientError as exc:
-        raise _fail(f"creating S3 Bucket ({bucket}) Replication Configuration", exc) from exc
+        raise aws_failure(f"creating S3 Bucket ({bucket}) Replication Configuration", exc) from exc
     live = _repl_read(api, {**planned, "id": bucket})
     if live is None:
         raise ResourceError(f"Replication configuration for bucket {bucket} not found right after it was written")
@@ -1412,7 +1405,7 @@ def _repl_read(api: Api, state: State) -> State | None:
     except ClientError as exc:
         if _gone(exc, "ReplicationConfigurationNotFoundError"):
             return None
-        raise _fail(f"reading S3 Bucket ({bucket}) Replication Configuration", exc) from exc
+        raise aws_failure(f"reading S3 Bucket ({bucket}) Replication Configuration", exc) from exc
     prior_rules = state.get("rule") or []
     rules = []
     for i, rule in enumerate(live.get("Rules", [])):
@@ -1428,7 +1421,7 @@ def _repl_delete(api: Api, state: State) -> None:
         api.s3.delete_bucket_replication(Bucket=_bucket_name(state))
     except ClientError as exc:
         if not _gone(exc, "ReplicationConfigurationNotFoundError"):
-            raise _fail(f"deleting S3 Bucket ({_bucket_name(state)}) Replication Configuration", exc) from exc
+            raise aws_failure(f"deleting S3 Bucket ({_bucket_name(state)}) Replication Configuration", exc) from exc
 
 
 REPLICATION = Handler(
