@@ -1008,6 +1008,18 @@ def test_assume_role_principals_are_checked(problems_of: Callable[[str], list[Pr
     assert {p.line for p in problems} == {line_of(text, "not-an-arn"), line_of(text, "ecs tasks")}
 
 
+@pytest.mark.parametrize(
+    "arn",
+    ["arn:aws:iam::123456789012:role/*", "arn:aws:iam::123456789012:user/ci-*", "arn:aws:iam::*:root"],
+)
+def test_assume_role_arns_take_no_wildcard(problems_of: Callable[[str], list[Problem]], arn: str) -> None:
+    # IAM refuses a wildcard in a trust policy's AWS principal; the module's validation says the same
+    text = HEAD + (f"buckets:\n  b: {{}}\nprincipals:\n  r:\n    kind: role\n    assume_role_arns: ['{arn}']\n"
+                   "    grants: [{bucket: b, actions: [read]}]\n")
+    [problem] = problems_of(text)
+    assert problem.path.startswith("principals.r.assume_role_arns")
+
+
 def test_dotenv_names_are_checked_by_validate(problems_of: Callable[[str], list[Problem]]) -> None:
     text = HEAD + (
         "buckets:\n  docs: {}\nprincipals:\n  app:\n"

