@@ -21,6 +21,7 @@ from tests.audit.conftest import load
 from tests.support.terraform_apply import provision
 from toolkit import aws
 from toolkit.audit.run import all_checks, audit
+from toolkit.bootstrap import bootstrap
 from toolkit.config.model import Environment
 from toolkit.emulator import Emulator
 from toolkit.findings import Report, Status
@@ -374,3 +375,16 @@ def test_an_unreadable_setting_is_an_error_never_a_pass(tmp_path: Path, account:
     report = audit(project, broken, workers=8)
     s3_findings = [f for f in report.findings if f.check.service == "s3"]
     assert s3_findings and all(f.status is Status.ERROR for f in s3_findings)
+
+
+def test_the_state_bucket_bootstrap_makes_on_an_emulator_fails_only_tls_and_says_why(
+    tmp_path: Path, account: Emulator
+) -> None:
+    project, env = load(tmp_path / "config.yaml", account.endpoint)
+    bootstrap(env)
+    report = audit(project, env)
+    state = [
+        f for f in report.findings if f.resource.endswith(f":::{env.state.bucket}") and f.status is not Status.PASS
+    ]
+    assert [f.check.id for f in state] == ["s3.tls-only"]  # moto refuses every call under that policy
+    assert "tls_only is off for this bucket on an emulator, which cannot evaluate" in state[0].message

@@ -14,7 +14,9 @@ from toolkit.audit.drift import CHANGED, MISSING, UNMANAGED, drift_findings
 from toolkit.audit.fetch import CannotRead, Fetched
 from toolkit.audit.inventory import Inventory, read_inventory
 from toolkit.audit.rules import RuleSet
+from toolkit.aws import is_emulator
 from toolkit.config.model import Environment, Project
+from toolkit.config.schema import BucketSpec
 from toolkit.findings import Check, Finding, Report, errored
 
 R = TypeVar("R")
@@ -58,10 +60,17 @@ def audit(project: Project, env: Environment, *, workers: int = 16, now: datetim
     )
 
 
+STATE_BUCKET_ON_EMULATOR = BucketSpec(tls_only=False)
+
+
 def judge(inv: Inventory, env: Environment) -> list[Finding]:
     """Every rule over every resource it applies to. Pure: the inventory is already read."""
     account = f"arn:aws:iam::{inv.account.value or env.account}:root"
     buckets = {b.name: b.spec for b in env.buckets.values()}
+    if is_emulator(env.endpoint):
+        # bootstrap leaves the state bucket without its TLS-only policy on an emulator (moto refuses every
+        # call under it): judged as what bootstrap makes there, so the finding says why
+        buckets.setdefault(env.state.bucket, STATE_BUCKET_ON_EMULATOR)
     tables = {t.name: t.spec for t in env.tables.values()}
     principals = {(p.spec.kind, p.name): p.spec for p in env.principals.values()}
     findings = list(_apply(s3.ACCOUNT, [(account, inv, None)]))
