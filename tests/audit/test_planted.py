@@ -129,6 +129,18 @@ PLANTED: dict[str, tuple[Callable[[Emulator], None], set[str]]] = {
         ),
         {"s3.versioning", "drift.changed"},
     ),
+    # The same actions, narrowed to one prefix: only the desired-state comparison can tell.
+    "lifecycle rule narrowed to a prefix": (
+        lambda a: _lifecycle(
+            a,
+            {
+                "Filter": {"Prefix": "tmp/"},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+            },
+        ),
+        {"drift.changed"},
+    ),
     "no lifecycle": (
         lambda a: _s3(a).delete_bucket_lifecycle(Bucket="hard-test-docs"),
         {"s3.lifecycle-present", "s3.noncurrent-version-expiration", "s3.abort-incomplete-multipart", "drift.changed"},
@@ -388,3 +400,13 @@ def test_the_state_bucket_bootstrap_makes_on_an_emulator_fails_only_tls_and_says
     ]
     assert [f.check.id for f in state] == ["s3.tls-only"]  # moto refuses every call under that policy
     assert "tls_only is off for this bucket on an emulator, which cannot evaluate" in state[0].message
+
+
+def test_drift_shows_the_lifecycle_filter_that_changed(tmp_path: Path, account: Emulator) -> None:
+    project, env = _hardened(tmp_path, account)
+    PLANTED["lifecycle rule narrowed to a prefix"][0](account)
+    [finding] = [f for f in audit(project, env).findings if f.check.id == "drift.changed" and f.status is Status.FAIL]
+    assert finding.message == "bucket docs: lifecycle differ from config.yaml"
+    assert isinstance(finding.expected, dict) and isinstance(finding.actual, dict)
+    assert finding.expected["lifecycle"][0]["filter"]["prefix"] is None  # config.yaml: the whole bucket
+    assert finding.actual["lifecycle"][0]["filter"]["prefix"] == "tmp/"

@@ -13,8 +13,9 @@ from typing import Any
 from toolkit.audit import policy
 from toolkit.audit.fetch import CannotRead
 from toolkit.audit.inventory import BucketInfo, Inventory, PrincipalInfo, TableInfo
+from toolkit.audit.live import lifecycle_scope
 from toolkit.config import names
-from toolkit.config.desired import bucket_state, principal_state, table_state
+from toolkit.config.desired import bucket_state, index_state, lifecycle_filter, principal_state, table_state
 from toolkit.config.model import Bucket, Environment, Principal, Project, Table
 from toolkit.findings import Finding, define, errored, failed, passed
 
@@ -81,7 +82,7 @@ def drift_findings(project: Project, env: Environment, inventory: Inventory) -> 
 
 def _declared(env: Environment, inv: Inventory) -> Iterator[Finding]:
     kinds: list[tuple[str, Any, Any, Any, Any]] = [
-        ("bucket", env.buckets, inv.buckets, lambda x: inv.bucket(x.name), _bucket_pair),
+        ("bucket", env.buckets, inv.buckets, lambda x: inv.bucket(x.name), lambda b, live: _bucket_pair(b, live, env)),
         ("table", env.tables, inv.tables, lambda x: inv.table(x.name), _table_pair),
         ("principal", env.principals, inv.principals, lambda x: inv.principal(x.spec.kind, x.name), _principal_pair),
     ]
@@ -114,8 +115,8 @@ def _declared(env: Environment, inv: Inventory) -> Iterator[Finding]:
                 yield passed(CHANGED, resource, f"{kind} {key} matches config.yaml")
 
 
-def _bucket_pair(bucket: Bucket, live: BucketInfo) -> tuple[dict[str, Any], dict[str, Any]]:
-    want = bucket_state(bucket)
+def _bucket_pair(bucket: Bucket, live: BucketInfo, env: Environment) -> tuple[dict[str, Any], dict[str, Any]]:
+    want = bucket_state(bucket, env)
     want.pop("name")
     want.pop("object_lock")  # not read by the audit
     want["lifecycle"] = sorted(want["lifecycle"], key=lambda r: str(r["id"]))
@@ -163,7 +164,7 @@ def _bucket_live(b: BucketInfo, want: dict[str, Any]) -> dict[str, Any]:
         "min_tls_version": _tls_text(policy.minimum_tls(document)),
         "lifecycle": sorted((_lifecycle_rule(r) for r in b.lifecycle.get()), key=lambda r: str(r["id"])),
         "cors": [_cors_rule(r) for r in b.cors.get()],
-        "logging": bool(b.logging.get()),
+        "logging": _logging(b.logging.get()),
         "replication": b.replication.get() is not None,
     }
 
@@ -182,16 +183,25 @@ def _public_prefix(document: dict[str, Any] | None, bucket: str) -> str | None:
     return None
 
 
+def _logging(enabled: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not enabled:
+        return None
+    return {"target_bucket": enabled.get("TargetBucket"), "target_prefix": enabled.get("TargetPrefix", "")}
+
+
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    noncurrent = rule.get("NoncurrentVersionExpiration", {})
     return {
         "id": rule.get("ID"),
         "status": rule.get("Status"),
+        "filter": lifecycle_filter(*lifecycle_scope(rule)),
         "transitions": sorted((t.get("Days"), t.get("StorageClass")) for t in rule.get("Transitions", [])),
         "expiration_days": rule.get("Expiration", {}).get("Days"),
         "noncurrent_transitions": sorted(
             (t.get("NoncurrentDays"), t.get("StorageClass")) for t in rule.get("NoncurrentVersionTransitions", [])
         ),
-        "noncurrent_expiration_days": rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"),
+        "noncurrent_expiration_days": noncurrent.get("NoncurrentDays"),
+        "newer_noncurrent_versions": noncurrent.get("NewerNoncurrentVersions"),
         "abort_incomplete_multipart_days": rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
     }
 
@@ -224,9 +234,26 @@ def _table_live(t: TableInfo, want: dict[str, Any]) -> dict[str, Any]:
         "sse": want["sse"] if kms == (want["sse"] != "aws-owned") else ("aws-owned" if not kms else "kms"),
         "stream_view_type": stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
         "table_class": (d.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
-        "global_indexes": sorted(ix["IndexName"] for ix in d.get("GlobalSecondaryIndexes", [])),
-        "local_indexes": sorted(ix["IndexName"] for ix in d.get("LocalSecondaryIndexes", [])),
+        "global_indexes": _indexes(d.get("GlobalSecondaryIndexes", []), types),
+        "local_indexes": _indexes(d.get("LocalSecondaryIndexes", []), types),
     }
+
+
+def _indexes(indexes: list[dict[str, Any]], types: dict[str, str]) -> list[dict[str, Any]]:
+    out = []
+    for ix in indexes:
+        keys = {k["KeyType"]: k["AttributeName"] for k in ix.get("KeySchema", [])}
+        projection = ix.get("Projection") or {}
+        out.append(
+            index_state(
+                ix["IndexName"],
+                {"name": keys.get("HASH"), "type": types.get(keys.get("HASH", ""))},
+                {"name": keys["RANGE"], "type": types.get(keys["RANGE"])} if "RANGE" in keys else None,
+                projection.get("ProjectionType", "ALL"),
+                projection.get("NonKeyAttributes", []),
+            )
+        )
+    return sorted(out, key=lambda ix: str(ix["name"]))
 
 
 def _principal_live(p: PrincipalInfo, name: str) -> dict[str, Any]:

@@ -16,15 +16,22 @@ _BILLING = {"on-demand": "PAY_PER_REQUEST", "provisioned": "PROVISIONED"}
 
 def desired_state(env: Environment) -> dict[str, dict[str, dict[str, Any]]]:
     return {
-        "buckets": {key: bucket_state(b) for key, b in env.buckets.items()},
+        "buckets": {key: bucket_state(b, env) for key, b in env.buckets.items()},
         "tables": {key: table_state(t) for key, t in env.tables.items()},
         "principals": {key: principal_state(p) for key, p in env.principals.items()},
     }
 
 
-def bucket_state(bucket: Bucket) -> dict[str, Any]:
+def bucket_state(bucket: Bucket, env: Environment) -> dict[str, Any]:
     s = bucket.spec
     public = s.public_read_prefix is not None
+    logging = None
+    if s.access_logging is not None:
+        target = s.access_logging.target_bucket
+        logging = {
+            "target_bucket": env.buckets[target].name if target in env.buckets else target,
+            "target_prefix": s.access_logging.target_prefix,
+        }
     return {
         "name": bucket.name,
         "versioning": "Enabled" if s.versioning or s.object_lock else None,
@@ -47,11 +54,13 @@ def bucket_state(bucket: Bucket) -> dict[str, Any]:
             {
                 "id": r.id,
                 "status": "Enabled" if r.enabled else "Disabled",
+                "filter": lifecycle_filter(r.prefix, r.tags, r.object_size_greater_than, r.object_size_less_than),
                 # Sets in the provider (S3 keeps no order): compared sorted by age.
                 "transitions": sorted((t.days, t.storage_class) for t in r.transitions),
                 "expiration_days": r.expiration_days,
                 "noncurrent_transitions": sorted((t.days, t.storage_class) for t in r.noncurrent_transitions),
                 "noncurrent_expiration_days": r.noncurrent_expiration_days,
+                "newer_noncurrent_versions": r.newer_noncurrent_versions if r.noncurrent_expiration_days else None,
                 "abort_incomplete_multipart_days": r.abort_incomplete_multipart_days,
             }
             for r in s.lifecycle
@@ -67,7 +76,7 @@ def bucket_state(bucket: Bucket) -> dict[str, Any]:
             }
             for c in s.cors
         ],
-        "logging": s.access_logging is not None,
+        "logging": logging,
         "replication": s.replication is not None,
         "object_lock": s.object_lock.model_dump() if s.object_lock else None,
     }
@@ -86,8 +95,54 @@ def table_state(table: Table) -> dict[str, Any]:
         "sse": s.encryption.type,
         "stream_view_type": s.stream,
         "table_class": s.table_class,
-        "global_indexes": sorted(g.name for g in s.global_indexes),
-        "local_indexes": sorted(ix.name for ix in s.local_indexes),
+        "global_indexes": sorted(
+            (
+                index_state(
+                    g.name,
+                    g.hash_key.model_dump(),
+                    g.range_key.model_dump() if g.range_key else None,
+                    g.projection,
+                    g.non_key_attributes,
+                )
+                for g in s.global_indexes
+            ),
+            key=lambda ix: str(ix["name"]),
+        ),
+        "local_indexes": sorted(
+            (
+                index_state(
+                    ix.name, s.hash_key.model_dump(), ix.range_key.model_dump(), ix.projection, ix.non_key_attributes
+                )
+                for ix in s.local_indexes
+            ),
+            key=lambda ix: str(ix["name"]),
+        ),
+    }
+
+
+def lifecycle_filter(
+    prefix: str | None, tags: dict[str, str], larger_than: int | None, smaller_than: int | None
+) -> dict[str, Any]:
+    """What a lifecycle rule applies to, the same however it is written (S3 nests several conditions in
+    And; an empty prefix is no prefix)."""
+    return {
+        "prefix": prefix or None,
+        "tags": dict(sorted(tags.items())),
+        "object_size_greater_than": larger_than,
+        "object_size_less_than": smaller_than,
+    }
+
+
+def index_state(
+    name: str, hash_key: dict[str, Any], range_key: dict[str, Any] | None, projection: str, attributes: list[str]
+) -> dict[str, Any]:
+    """A secondary index as a whole: its keys and what it projects."""
+    return {
+        "name": name,
+        "hash_key": hash_key,
+        "range_key": range_key,
+        "projection": projection,
+        "non_key_attributes": sorted(attributes) if projection == "INCLUDE" else [],
     }
 
 

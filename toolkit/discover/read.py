@@ -21,6 +21,7 @@ from toolkit import aws
 from toolkit.audit import policy
 from toolkit.audit.fetch import CannotRead, error_text
 from toolkit.audit.inventory import BucketInfo, PrincipalInfo, TableInfo, read_inventory
+from toolkit.audit.live import lifecycle_scope
 from toolkit.config import names
 from toolkit.config.model import Environment, Project
 from toolkit.discover.grants import Targets, canonical, parse_grants
@@ -605,22 +606,14 @@ def _lifecycle_rule(rule: dict[str, Any], index: int) -> tuple[dict[str, Any], l
     out: dict[str, Any] = {"id": str(rule.get("ID") or f"rule-{index + 1}")}
     if rule.get("Status") != "Enabled":
         out["enabled"] = False
-    filt = rule.get("Filter") or {}
-    scope = filt.get("And") or filt
-    prefix = scope.get("Prefix", rule.get("Prefix"))
+    prefix, tags, larger, smaller = lifecycle_scope(rule)
     if prefix:
         out["prefix"] = prefix
-    tags = {t["Key"]: t["Value"] for t in scope.get("Tags", [])}
-    if "Tag" in filt:
-        tags[filt["Tag"]["Key"]] = filt["Tag"]["Value"]
     if tags:
         out["tags"] = tags
-    for field_name, live in (
-        ("object_size_greater_than", "ObjectSizeGreaterThan"),
-        ("object_size_less_than", "ObjectSizeLessThan"),
-    ):
-        if scope.get(live) is not None:
-            out[field_name] = int(scope[live])
+    for field_name, size in (("object_size_greater_than", larger), ("object_size_less_than", smaller)):
+        if size is not None:
+            out[field_name] = size
     transitions = []
     for t in rule.get("Transitions", []):
         if t.get("Days") is None or t.get("StorageClass") not in _STORAGE:
