@@ -46,6 +46,7 @@ from migrate.journal import (
 from migrate.types import RowId, RowOutcome, RowUpdate, UploadItem, UploadResult
 from migrate.work import PlannedObject, PlannedRow, Work
 from toolkit.errors import CargoholdError
+from toolkit.progress import SilentProgress
 
 __all__ = [
     "AbortReport",
@@ -114,19 +115,6 @@ class Progress(Protocol):
     def on_progress(self, **kwargs: Any) -> None: ...
 
     def on_done(self, **kwargs: Any) -> None: ...
-
-
-class SilentProgress:
-    """The progress subscriber for CI and `--format json`: says nothing."""
-
-    def on_queued(self, **kwargs: Any) -> None:
-        pass
-
-    def on_progress(self, **kwargs: Any) -> None:
-        pass
-
-    def on_done(self, **kwargs: Any) -> None:
-        pass
 
 
 # ---------------------------------------------------------------- settings and reports

@@ -76,10 +76,21 @@ def _clock(seconds: float) -> str:
     )
 
 
+class SilentProgress:
+    """The progress subscriber for CI and `--format json`: says nothing."""
+
+    def on_queued(self, **kwargs: Any) -> None:
+        pass
+
+    def on_progress(self, **kwargs: Any) -> None:
+        pass
+
+    def on_done(self, **kwargs: Any) -> None:
+        pass
+
+
 def for_cli(fmt: str) -> Any:
     """The subscriber a command should use: a bar on a terminal, silence otherwise."""
-    from migrate.engine import SilentProgress
-
     if fmt == "json" or not sys.stderr.isatty():
         return SilentProgress()
     return TerminalProgress()

@@ -9,8 +9,12 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from toolkit.errors import CargoholdError
+from toolkit.s3http import full_jitter
 
 T = TypeVar("T")
+
+
+_JITTER = random.Random()  # noqa: S311 - jitter, not crypto
 
 
 class RowStoreError(CargoholdError):
@@ -26,7 +30,7 @@ class Backoff:
     cap: float = 5.0
 
     def delay(self, attempt: int) -> float:
-        return random.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))  # noqa: S311 - jitter, not crypto
+        return full_jitter(_JITTER, attempt - 1, base=self.base, cap=self.cap)
 
     def run(self, call: Callable[[], T], *, retryable: Callable[[Exception], bool]) -> T:
         """Call `call` until it succeeds, retrying the exceptions `retryable` accepts; re-raise the last one."""

@@ -584,7 +584,7 @@ def test_signature_matches_botocore(
 ) -> None:
     from urllib.parse import urlsplit
 
-    from migrate.s3fast import EMPTY_SHA256, SigV4Signer
+    from toolkit.s3http import EMPTY_SHA256, SigV4Signer
 
     creds = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", token)
     amz_date = "20261122T001500Z"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import io
 
-from migrate.engine import SilentProgress
-from toolkit.progress import TerminalProgress, for_cli
+from toolkit.progress import SilentProgress, TerminalProgress, for_cli
 
 
 def test_bar_shows_counts_rate_and_eta() -> None:

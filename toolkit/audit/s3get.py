@@ -3,7 +3,7 @@
 Why not botocore for these: an audit sends about seven configuration GETs per bucket, and botocore's
 per-request work (event hooks, endpoint rules, model-driven serialisation, its signer's header maps)
 costs 1.5-2 ms of client CPU each; at a thousand buckets on a small machine that CPU competes with the
-endpoint itself. This module sends the same GETs over `migrate.s3fast` (the uploader's byte-identical
+endpoint itself. This module sends the same GETs over `toolkit.s3http` (the uploader's byte-identical
 SigV4 signer and minimal keep-alive HTTP/1.1 client) and parses the answers itself.
 
 Same answers as boto3, by construction: each operation's output parser is compiled once from botocore's
@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import os
 import random
 import re
 import ssl
@@ -47,8 +46,8 @@ from urllib.parse import quote, urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
-from migrate.s3fast import EMPTY_SHA256, Response, S3Connection, SigV4Signer, TransportError
 from toolkit.config.model import Environment
+from toolkit.s3http import EMPTY_SHA256, Response, S3Connection, SigV4Signer, TransportError, ca_bundle, full_jitter
 
 # Operation -> the subresource that names it in the query string (GET /{bucket}?{subresource}).
 SUBRESOURCES: dict[str, str] = {
@@ -306,7 +305,7 @@ class BucketConfigReader:
         if address.scheme == "https":
             with self._lock:
                 if self._ssl is None:
-                    self._ssl = ssl.create_default_context(cafile=_ca_bundle())
+                    self._ssl = ssl.create_default_context(cafile=ca_bundle())
                 context = self._ssl
         return S3Connection(
             scheme=address.scheme,
@@ -318,7 +317,7 @@ class BucketConfigReader:
         )
 
     def _backoff(self, attempt: int) -> None:
-        time.sleep(self._rng.uniform(0, min(self._backoff_cap, self._backoff_base * 2**attempt)))
+        time.sleep(full_jitter(self._rng, attempt, base=self._backoff_base, cap=self._backoff_cap))
 
 
 @dataclass(frozen=True)
@@ -380,18 +379,6 @@ def _redirect_region(resp: Response, error: dict[str, Any]) -> str | None:
         return None
     region = resp.headers.get("x-amz-bucket-region") or error.get("Region")
     return str(region) if region else None
-
-
-def _ca_bundle() -> str | None:
-    """AWS_CA_BUNDLE when set, else certifi's bundle when installed (as botocore does), else the system's."""
-    env = os.environ.get("AWS_CA_BUNDLE")
-    if env:
-        return env
-    try:
-        import certifi
-    except ImportError:
-        return None
-    return str(certifi.where())
 
 
 class _Pool:

@@ -1,4 +1,5 @@
-"""The uploader's lean S3 request path: AWS Signature V4 over keep-alive `http.client` connections.
+"""The lean S3 request path the uploader and the audit share: AWS Signature V4 over keep-alive
+`http.client` connections, with the one CA-bundle resolution and the one backoff formula both use.
 
 Why not botocore for every PUT: botocore's per-request work (its event system, model-driven serialisation,
 `email.message`-based header maps in the signer) costs 1.5-2 ms of client CPU per PutObject, which caps a
@@ -6,7 +7,7 @@ Python uploader near 500 files/s per core. This module does only what a PUT/POST
 
 - `SigV4Signer`: the S3 flavour of SigV4 (no path normalisation, payload hash supplied by the caller, who
   already computed the SHA-256 while reading the file). Its output is byte-identical to botocore's
-  `S3SigV4Auth` for the same request and timestamp (tests/migrate/upload/test_s3fast.py checks that); the
+  `S3SigV4Auth` for the same request and timestamp (tests/migrate/upload/test_s3http.py checks that); the
   derived signing key is cached per day. Credentials come from a botocore `Credentials` object, so
   refreshable credentials (SSO, assume-role) refresh as usual.
 - `S3Connection`: one keep-alive HTTP/1.1 connection (plain or TLS) to the endpoint; any transport error
@@ -20,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import os
+import random
 import re
 import socket
 import ssl
@@ -251,3 +254,21 @@ def xml_field(body: bytes, name: str) -> str | None:
     if m is None:
         return None
     return html.unescape(m.group(1).decode("utf-8", "replace"))  # &quot; and &#34; (Go servers) alike
+
+
+def ca_bundle() -> str | None:
+    """AWS_CA_BUNDLE when set, else certifi's bundle when installed (as botocore does), else the system's."""
+    env = os.environ.get("AWS_CA_BUNDLE")
+    if env:
+        return env
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
+
+
+def full_jitter(rng: random.Random, retry: int, *, base: float, cap: float) -> float:
+    """Seconds to wait before retry `retry` (0-based): uniform in [0, min(cap, base * 2**retry)], AWS's
+    "full jitter" backoff."""
+    return rng.uniform(0, min(cap, base * 2**retry))
