@@ -4,7 +4,7 @@
     .venv/bin/python bench/terraform_apply.py            # 3 runs of each path, medians, a table
     .venv/bin/python bench/terraform_apply.py --runs 5 --json
 
-One moto server (toolkit.emulator.moto_server), reset (POST /moto-api/reset) before every run; the paths
+One moto server (toolkit.demo.emulator.moto_server), reset (POST /moto-api/reset) before every run; the paths
 take turns, round by round. Each run provisions examples/lms/config.yaml, environment `local`, from nothing:
 
 - `mirror`: what `cargohold plan` + `cargohold apply` do on an emulator: workflow.plan + workflow.apply on a
@@ -53,8 +53,9 @@ sys.path.insert(0, str(REPO))
 import botocore.client  # noqa: E402 - after the path above, like every import of the repository's code
 
 from toolkit import aws  # noqa: E402
+from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY  # noqa: E402
 from toolkit.config import Environment, load_project, tfvars  # noqa: E402
-from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, moto_server  # noqa: E402
+from toolkit.demo.emulator import moto_server  # noqa: E402
 from toolkit.paths import terraform_root  # noqa: E402
 from toolkit.terraform import runner, workflow  # noqa: E402
 from toolkit.terraform.locate import TerraformBinary, default_cache_dir, write_shim  # noqa: E402

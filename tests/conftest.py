@@ -3,7 +3,7 @@
 - `_no_remote_network` (autouse) fails any in-process connection to a non-loopback address.
 - `_fake_aws_env` (autouse) replaces AWS credentials with dummies and removes profiles, so a
   forgotten endpoint cannot sign a request with someone's real keys.
-- `moto` (session) is one moto server over HTTP on loopback (toolkit.emulator.moto_server).
+- `moto` (session) is one moto server over HTTP on loopback (toolkit.demo.emulator.moto_server).
 - `write_config` writes a config file into tmp_path from YAML text or a dict.
 """
 
@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, Emulator, moto_server
+from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from toolkit.demo.emulator import Emulator, moto_server
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIGS = sorted((REPO / "examples").glob("*/config.yaml"))

@@ -16,7 +16,7 @@ from toolkit.bootstrap import Step, bootstrap
 from toolkit.cli import main
 from toolkit.config import load_project
 from toolkit.config.model import Environment
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 from toolkit.errors import AwsError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -239,7 +239,7 @@ def test_bootstrap_command_lock_table_conflict_is_one_clean_error(
 
 @pytest.mark.slow  # botocore retries a refused connection for several seconds
 def test_unreachable_endpoint_is_a_clean_aws_error(write_config: Callable[..., Path]) -> None:
-    from toolkit.emulator import free_port
+    from toolkit.demo.emulator import free_port
 
     text = (REPO / "config.yaml").read_text(encoding="utf-8")
     text = text.replace("endpoint: http://127.0.0.1:5000", f"endpoint: http://127.0.0.1:{free_port()}", 1)
@@ -279,7 +279,7 @@ def test_guard_allows_loopback(moto: Emulator) -> None:
 def test_fake_credentials_are_in_place() -> None:
     import os
 
-    from toolkit.emulator import FAKE_ACCESS_KEY
+    from toolkit.aws import FAKE_ACCESS_KEY
 
     assert os.environ["AWS_ACCESS_KEY_ID"] == FAKE_ACCESS_KEY
     assert "AWS_PROFILE" not in os.environ

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from toolkit.cli import main
@@ -130,3 +131,16 @@ def test_demo_with_a_config_without_local_env(write_config: Callable[..., Path])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert f"Error: {path} has no 'local' environment for the demo" in result.output
+
+
+def test_demo_without_the_emulator_extra_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto cannot be uninstalled inside the test run: stand in for its absence at the one place that asks.
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "moto" else real(name, *a))
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 1
+    assert "the embedded AWS emulator (moto) is not installed" in result.output
+    assert "pip install 'cargohold[emulator]'" in result.output
+    assert "Traceback" not in result.output

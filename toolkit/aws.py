@@ -14,11 +14,16 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from toolkit.config.model import Environment
-from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from toolkit.errors import AwsError
 
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+# Credentials an emulator accepts (when the environment has none); never real ones. AWS's documented
+# example pair, so a leak of it means nothing.
+FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS's documented example
 
 
 def is_emulator(endpoint: str | None) -> bool:

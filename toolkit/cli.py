@@ -351,7 +351,7 @@ def _changes(summary: Any) -> int:
 @output_options
 def demo(config_path: Path | None, fmt: str) -> None:
     """The main job on embedded defaults: a local AWS emulator, the example config, no account needed."""
-    from toolkit.demo import run_demo
+    from toolkit.demo.story import run_demo
 
     result = run_demo(config_path=config_path, narrate=fmt == "text")
     emit(result, fmt=fmt, text=None)

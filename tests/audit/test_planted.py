@@ -23,7 +23,7 @@ from toolkit import aws
 from toolkit.audit.run import all_checks, audit
 from toolkit.bootstrap import bootstrap
 from toolkit.config.model import Environment
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 from toolkit.findings import Report, Status
 
 

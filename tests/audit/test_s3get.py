@@ -36,8 +36,9 @@ from toolkit import aws
 from toolkit.audit import inventory
 from toolkit.audit.fetch import Fetched, Reader, read
 from toolkit.audit.s3get import SUBRESOURCES, BucketConfigReader, S3ReadError, aws_address
+from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from toolkit.config.model import Environment
-from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, Emulator
+from toolkit.demo.emulator import Emulator
 
 ACCOUNT = "123456789012"
 DOCS, LOGS = "hard-test-docs", "hard-test-logs"

@@ -8,7 +8,8 @@ from typing import Any
 
 import boto3
 
-from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, Emulator
+from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from toolkit.demo.emulator import Emulator
 
 GIB = 2**30
 

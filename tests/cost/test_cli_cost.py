@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from cost_helpers import GIB, clients, config_text, seed_storage
 
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 ONE_BUCKET = """
 buckets:

@@ -16,7 +16,7 @@ from toolkit.cost import checks
 from toolkit.cost.estimate import estimate
 from toolkit.cost.measure import MeasureSettings, _Query, _run_queries, measure
 from toolkit.cost.prices import DAYS_PER_MONTH, load_prices
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 from toolkit.findings import Status
 
 BODY = """

@@ -24,10 +24,11 @@ from botocore.config import Config
 
 from tests.support.moto_api import set_auth
 from tests.support.terraform_apply import provision, without_tls_policy
+from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from toolkit.cli import command_options
 from toolkit.config import Environment, load_project
 from toolkit.credentials.cli import register
-from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, Emulator, moto_server
+from toolkit.demo.emulator import Emulator, moto_server
 
 REGION = "us-east-1"
 

@@ -20,7 +20,7 @@ from credentials_support import Deployed, admin_keys, cli, client
 
 from toolkit.config import load_project
 from toolkit.credentials import keys
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 from toolkit.findings import Status
 from toolkit.health.credentials import parse_dotenv
 from toolkit.health.run import run_health

@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 from tests.discover.conftest import pointed
 from tests.discover.test_discover_handmade import EMPTY, build_by_hand
 from toolkit.cli import command_options
+from toolkit.demo.emulator import Emulator
 from toolkit.discover.cli import register
-from toolkit.emulator import Emulator
 
 
 @pytest.fixture

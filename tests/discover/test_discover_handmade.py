@@ -11,9 +11,9 @@ import yaml
 
 from tests.discover.conftest import pointed
 from toolkit.config import declared_resources
+from toolkit.demo.emulator import Emulator
 from toolkit.discover.read import Remark, discover
 from toolkit.discover.write import imports_for, load_discovered, render_fragment
-from toolkit.emulator import Emulator
 
 EMPTY = """\
 version: 1

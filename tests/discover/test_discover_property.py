@@ -15,9 +15,9 @@ from tests.discover.test_discover_round_trip import assert_same
 from tests.support.moto_api import reset
 from tests.support.terraform_apply import provision
 from toolkit.config import load_project
+from toolkit.demo.emulator import Emulator
 from toolkit.discover.read import discover
 from toolkit.discover.write import load_discovered
-from toolkit.emulator import Emulator
 from toolkit.errors import ConfigError
 from toolkit.paths import grant_vocabulary
 

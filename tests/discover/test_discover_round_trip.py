@@ -16,9 +16,9 @@ from tests.support.terraform_apply import provision, stack
 from toolkit.config import declared_resources, load_project
 from toolkit.config.desired import desired_state
 from toolkit.config.model import Environment
+from toolkit.demo.emulator import Emulator
 from toolkit.discover.read import Discovery, discover
 from toolkit.discover.write import full_config_text, import_blocks, imports_for, load_discovered, render_fragment
-from toolkit.emulator import Emulator
 from toolkit.terraform import workflow
 
 

@@ -24,8 +24,9 @@ from botocore.config import Config
 
 from tests.support.moto_api import set_auth
 from tests.support.rclone_s3 import RcloneS3, rclone  # noqa: F401 - the fixture, shared with migrate's tests
+from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from toolkit.config import Environment, load_project
-from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, Emulator, moto_server
+from toolkit.demo.emulator import Emulator, moto_server
 
 REGION = "us-east-1"
 

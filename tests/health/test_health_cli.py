@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from health_support import Deployed
 
 from toolkit.cli import command_options
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 from toolkit.findings import CATALOGUE
 from toolkit.health import checks
 from toolkit.health.cli import register

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from health_support import Deployed, example_config, write_env_file
 
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 from toolkit.findings import Finding, Report, Status
 from toolkit.health.run import run_health
 

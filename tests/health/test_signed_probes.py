@@ -16,7 +16,7 @@ from health_support import Deployed, RcloneS3, client, example_config
 
 from tests.support.moto_api import set_auth
 from toolkit.config import Environment, load_project
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 from toolkit.findings import Status
 from toolkit.health import checks, probes
 from toolkit.health.credentials import PrincipalCredentials, read_credentials_file

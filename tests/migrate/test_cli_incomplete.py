@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from migrate.journal import Journal
 from toolkit.cli import main
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 # a tab in a file name: S3 tools choke on control characters in keys
 NAMES = ["a/one.txt", "a/two words.txt", "b/tab\there.txt", "b/one.txt"]

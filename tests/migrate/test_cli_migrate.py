@@ -13,9 +13,9 @@ import boto3
 import pytest
 from click.testing import CliRunner, Result
 
-from toolkit import legacy_app
 from toolkit.cli import main
-from toolkit.emulator import Emulator
+from toolkit.demo import legacy_app
+from toolkit.demo.emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "acme-lms-local-student-docs"

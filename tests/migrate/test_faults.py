@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from tests.support.faulty_s3 import FaultyS3
 from toolkit.cli import main
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 FILES = 60
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from toolkit.emulator import Emulator, moto_server
+from toolkit.demo.emulator import Emulator, moto_server
 
 
 def reset(endpoint: str) -> None:

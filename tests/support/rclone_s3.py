@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from toolkit.emulator import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, free_port
+from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from toolkit.demo.emulator import free_port
 
 
 @dataclass(frozen=True)

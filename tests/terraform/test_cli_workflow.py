@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from toolkit.cli import main
-from toolkit.emulator import Emulator, moto_server
+from toolkit.demo.emulator import Emulator, moto_server
 from toolkit.terraform.locate import TerraformBinary
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]

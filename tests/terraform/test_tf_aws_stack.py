@@ -27,7 +27,7 @@ from tests.support.terraform_apply import attached_provider
 from toolkit import provision
 from toolkit.bootstrap import bootstrap
 from toolkit.config import load_project
-from toolkit.emulator import Emulator, moto_server
+from toolkit.demo.emulator import Emulator, moto_server
 from toolkit.errors import PlanRefused, TerraformError
 from toolkit.terraform import workflow
 from toolkit.terraform.locate import TerraformBinary

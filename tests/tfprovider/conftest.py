@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.support.moto_api import account, account_server  # noqa: F401 - this folder's fixtures
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 from toolkit.tfprovider.resources.base import Api
 
 

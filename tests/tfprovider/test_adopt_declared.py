@@ -14,9 +14,9 @@ import boto3
 
 from tests.discover.conftest import pointed
 from tests.support.terraform_apply import provision, stack
+from toolkit.demo.emulator import Emulator
 from toolkit.discover.read import discover
 from toolkit.discover.write import import_blocks, imports_for, load_discovered, render_fragment
-from toolkit.emulator import Emulator
 from toolkit.terraform import workflow
 
 EC2_POLICY = "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"

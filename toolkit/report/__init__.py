@@ -5,7 +5,6 @@ Each format lives in its own module with one `render(report) -> str` function.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -19,9 +18,17 @@ REPORT_FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
 def render(report: Report, fmt: str) -> str:
     if fmt not in REPORT_FORMATS:
         raise CargoholdError(f"unknown report format {fmt!r}", hint=f"use one of {', '.join(REPORT_FORMATS)}")
-    module = importlib.import_module(f"toolkit.report.{fmt}_format")
-    text: str = module.render(report)
-    return text
+    from toolkit.report import html_format, json_format, junit_format, markdown_format, sarif_format, text_format
+
+    renderers = {
+        "text": text_format.render,
+        "json": json_format.render,
+        "sarif": sarif_format.render,
+        "junit": junit_format.render,
+        "markdown": markdown_format.render,
+        "html": html_format.render,
+    }
+    return renderers[fmt](report)
 
 
 def publish(report: Report, *, fmt: str, output: Path | None) -> None:

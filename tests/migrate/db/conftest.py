@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from botocore.config import Config
 from rowstore_backends import ALL_BACKENDS, SQL_BACKENDS, Backend
 
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 # ---------------------------------------------------------------------------------- backends
 

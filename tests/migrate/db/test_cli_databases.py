@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from rowstore_backends import unique
 
 from toolkit.cli import main
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 FILES = {"a/one.png": b"1" * 1000, "a/two #2.png": b"22", "b/ü ñ.png": b"", "b/c/three+.png": b"3" * 70_000}
 

@@ -17,7 +17,7 @@ from migrate.db.base import Backoff
 from migrate.db.dynamo import DynamoRowStore
 from migrate.job import DynamoDatabase
 from migrate.types import RowUpdate
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 
 def test_composite_keys_with_numeric_ranges(dynamo_backend: Backend) -> None:

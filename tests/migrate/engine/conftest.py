@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from engine_support import Setup, make_app_db, make_bucket, make_tree
 
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 
 @pytest.fixture

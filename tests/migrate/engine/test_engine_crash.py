@@ -23,7 +23,7 @@ from crash_support import (
 from engine_support import assert_migrated, make_app_db, make_bucket, make_tree
 
 from migrate.journal import Journal
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 
 def _make(tmp_path: Path, moto: Emulator, count: int) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from engine_support import assert_migrated, drop_app_db, make_app_db, make_bucke
 from rowstore_backends import unique
 
 from migrate.journal import metadata as journal_metadata
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 FILES = 300
 ROUNDS = 5  # killed runs before the clean resume

@@ -20,7 +20,7 @@ import pytest
 from engine_support import app_rows, make_app_db, make_bucket, s3_client, update_counts
 
 from migrate.journal import Journal
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 DRIVER = Path(__file__).with_name("multipart_driver.py")
 REPO = Path(__file__).resolve().parents[3]

@@ -23,7 +23,7 @@ from engine_support import assert_migrated, build_work, make_app_db, make_bucket
 
 from migrate.journal import Journal
 from migrate.journal import metadata as journal_metadata
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 PG_URL = os.environ.get("CARGOHOLD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

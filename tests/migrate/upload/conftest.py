@@ -10,7 +10,7 @@ from botocore.config import Config
 from support.upload_helpers import FAST_RETRIES
 
 from migrate.upload import TransferSettings, Uploader
-from toolkit.emulator import Emulator
+from toolkit.demo.emulator import Emulator
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from typing import Any
 from migrate import engine
 from migrate.job import load_job
 from migrate.planner import PlanReport, plan
-from toolkit import legacy_app
 from toolkit.config.model import Environment
+from toolkit.demo import legacy_app
 from toolkit.migrate_cli import opened
 
 ROWS_SQL = "SELECT id, local_path, s3_key, storage_type FROM documents ORDER BY id"

@@ -21,7 +21,7 @@ from toolkit import aws
 from toolkit.bootstrap import bootstrap
 from toolkit.config import declared_resources, load_project
 from toolkit.config.model import Environment
-from toolkit.emulator import moto_server
+from toolkit.demo.emulator import moto_server
 from toolkit.errors import CargoholdError
 from toolkit.paths import example_config, examples_dir
 
@@ -73,14 +73,14 @@ def run_demo(*, config_path: Path | None = None, narrate: bool = True) -> dict[s
         for rtype, count in sorted(by_type.items()):
             say(f"     {count:3} x {rtype}")
 
-        from toolkit.demo_adopt import adopt
-        from toolkit.demo_operate import operate
+        from toolkit.demo.adopt import adopt
+        from toolkit.demo.operate import operate
 
         adopted = adopt(project, env, Path(tmp), say, first=6)
         migration = None
         chapter = 11
         if project.config.migrations:
-            from toolkit.demo_migrate import migrate_legacy_app
+            from toolkit.demo.migration import migrate_legacy_app
 
             migration = migrate_legacy_app(path, env, say, number=chapter)
             chapter += 1

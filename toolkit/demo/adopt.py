@@ -14,9 +14,9 @@ from toolkit import aws
 from toolkit.audit.run import audit
 from toolkit.config.model import Environment, Project
 from toolkit.credentials.keys import rotate
+from toolkit.demo.legacy_setup import DYNAMODB_FULL_ACCESS, S3_FULL_ACCESS, LegacySetup, make_by_hand
 from toolkit.discover.read import discover
 from toolkit.discover.write import import_blocks, imports_for, load_discovered, render_fragment
-from toolkit.legacy_setup import DYNAMODB_FULL_ACCESS, S3_FULL_ACCESS, LegacySetup, make_by_hand
 from toolkit.provision import stack_run
 from toolkit.terraform import workflow
 from toolkit.terraform.locate import terraform_version

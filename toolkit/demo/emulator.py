@@ -6,6 +6,7 @@ work off the caller's GIL and lets each server get its own environment (e.g. mot
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -17,11 +18,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from toolkit.errors import CargoholdError
 
-# Credentials the emulator accepts; never real ones. Access key of realistic length.
-FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
-FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS's documented example
 FAKE_ACCOUNT_ID = "123456789012"  # moto's default account
 
 
@@ -70,6 +69,11 @@ def _wait_ready(endpoint: str, proc: subprocess.Popen[bytes], timeout: float) ->
 @contextmanager
 def moto_server(*, extra_env: Mapping[str, str] | None = None, timeout: float = 30.0) -> Iterator[Emulator]:
     """Start `moto.server` on 127.0.0.1 and stop it on exit. Loopback only, by design."""
+    if importlib.util.find_spec("moto") is None:
+        raise CargoholdError(
+            "the embedded AWS emulator (moto) is not installed",
+            hint="install cargohold with its emulator extra: pip install 'cargohold[emulator]'",
+        )
     port = free_port()
     env = dict(os.environ)
     env.update(extra_env or {})
