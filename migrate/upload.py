@@ -1015,6 +1015,12 @@ class Uploader:
             raise _Failed(last + (f" - {hint}" if hint else ""), retryable=False, code=code)
         if not answered:  # every attempt failed to connect: the endpoint, not this request
             self._breaker.trip(f"the S3 endpoint is unreachable: {last}")
+            # said the same way whether the breaker tripped just now or while these attempts ran
+            raise _Failed(
+                f"the S3 endpoint is unreachable: {last} (gave up after {s.max_attempts} attempts)",
+                retryable=True,
+                code="EndpointDown",
+            )
         raise _Failed(f"{last} (gave up after {s.max_attempts} attempts)", retryable=True)
 
     def _boto3_put(self, item: UploadItem, read: _Read, stop: threading.Event) -> tuple[str, str | None, str | None]:
