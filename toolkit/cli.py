@@ -7,70 +7,24 @@ without --allow-destroy). Every command takes --format json.
 
 from __future__ import annotations
 
-import functools
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from toolkit import __version__
+from toolkit.audit.cli import audit
+from toolkit.cli_options import command_options, env_option, output_options
 from toolkit.config import Project, declared_resources, load_project, tfvars
-from toolkit.errors import CargoholdError, ConfigError
-from toolkit.output import FORMATS, emit
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(exc: CargoholdError, fmt: str) -> None:
-    if fmt == "json":
-        payload: dict[str, Any] = {"error": {"message": exc.message, "hint": exc.hint, "type": type(exc).__name__}}
-        if isinstance(exc, ConfigError):
-            payload["error"]["problems"] = [p.to_json() for p in exc.problems]
-        click.echo(json.dumps(payload, indent=2))
-    else:
-        if isinstance(exc, ConfigError):
-            click.echo(exc.render(), err=True)
-        click.echo(f"Error: {exc.message}", err=True)
-        if exc.hint:
-            click.echo(f"Hint: {exc.hint}", err=True)
-    raise click.exceptions.Exit(exc.exit_code)
-
-
-def output_options(func: F, *, formats: tuple[str, ...] = FORMATS) -> F:
-    """--format on every command, and one clean error instead of a traceback."""
-
-    @click.option(
-        "--format", "fmt", type=click.Choice(formats), default="text", show_default=True, help="Output format."
-    )
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except CargoholdError as exc:
-            _fail(exc, kwargs.get("fmt", "text"))
-
-    return wrapper  # type: ignore[return-value]
-
-
-def command_options(func: F, *, formats: tuple[str, ...] = FORMATS) -> F:
-    """--config and --format."""
-    with_output = output_options(func, formats=formats)
-    return click.option(
-        "--config",
-        "-c",
-        "config_path",
-        type=click.Path(path_type=Path),
-        default=Path("config.yaml"),
-        envvar="CARGOHOLD_CONFIG",
-        show_default=True,
-        help="The config file.",
-    )(with_output)
-
-
-env_option = click.option("--env", "-e", "env_name", required=True, help="The environment (from config.yaml).")
+from toolkit.cost.cli import cost
+from toolkit.credentials.cli import credentials
+from toolkit.discover.cli import discover
+from toolkit.errors import CargoholdError
+from toolkit.health.cli import health
+from toolkit.migrate_cli import migrate
+from toolkit.output import emit
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -357,26 +311,12 @@ def demo(config_path: Path | None, fmt: str) -> None:
     emit(result, fmt=fmt, text=None)
 
 
-def _register_subcommands() -> None:
-    from toolkit.audit.cli import register as register_audit
-    from toolkit.cost.cli import register as register_cost
-    from toolkit.credentials.cli import register as register_credentials
-    from toolkit.discover.cli import register as register_discover
-    from toolkit.health.cli import register as register_health
-    from toolkit.migrate_cli import register as register_migrate
-    from toolkit.report import REPORT_FORMATS
-
-    register_migrate(main, command_options)
-    register_credentials(main, command_options)
-    register_discover(main, command_options)
-    # audit, health and cost write reports: --format also offers sarif, junit, markdown and html.
-    report_command_options = functools.partial(command_options, formats=REPORT_FORMATS)
-    register_audit(main, report_command_options)
-    register_health(main, report_command_options)
-    register_cost(main, report_command_options)
-
-
-_register_subcommands()
+main.add_command(migrate)
+main.add_command(credentials)
+main.add_command(discover)
+main.add_command(audit)
+main.add_command(health)
+main.add_command(cost)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

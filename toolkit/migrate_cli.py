@@ -21,9 +21,11 @@ import click
 
 from migrate.job import DynamoDatabase, LoadedJob, load_job
 from toolkit import aws
+from toolkit.cli_options import command_options
 from toolkit.config import Environment, load_project
 from toolkit.errors import CargoholdError
 from toolkit.output import emit
+from toolkit.progress import for_cli
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -93,29 +95,27 @@ def plan_text(report: Any) -> str:
     return "\n".join(lines)
 
 
-def register(main: click.Group, command_options: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    @main.group()
-    def migrate() -> None:
-        """Move local files into S3 and point the database rows at them: resumable and verifiable."""
+@click.group()
+def migrate() -> None:
+    """Move local files into S3 and point the database rows at them: resumable and verifiable."""
 
-    @migrate.command("plan")
-    @job_options
-    @command_options
-    def plan_command(
-        config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None
-    ) -> None:
-        """Scan and match, no writes: files, bytes, rows to update, and every problem found."""
-        from migrate.planner import PlanReport, plan
 
-        job, env = resolve(config_path, job_name, job_file, env_name)
-        report = PlanReport(job=job.name, bucket=job.bucket, source_dir=str(job.source_dir))
-        with opened_store(job, env) as store:
-            for _ in plan(job, store, report):
-                pass
-        emit(report.to_json(), fmt=fmt, text=plan_text(report))
-        raise click.exceptions.Exit(2 if report.has_problems else 0)
+@migrate.command("plan")
+@job_options
+@command_options
+def plan_command(
+    config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None
+) -> None:
+    """Scan and match, no writes: files, bytes, rows to update, and every problem found."""
+    from migrate.planner import PlanReport, plan
 
-    register_engine_commands(migrate, command_options)
+    job, env = resolve(config_path, job_name, job_file, env_name)
+    report = PlanReport(job=job.name, bucket=job.bucket, source_dir=str(job.source_dir))
+    with opened_store(job, env) as store:
+        for _ in plan(job, store, report):
+            pass
+    emit(report.to_json(), fmt=fmt, text=plan_text(report))
+    raise click.exceptions.Exit(2 if report.has_problems else 0)
 
 
 def make_uploader(job: LoadedJob, env: Environment | None, *, ledger: Any = None) -> Any:
@@ -151,177 +151,176 @@ def opened(job: LoadedJob, env: Environment | None, *, store: bool = True, uploa
         yield parts
 
 
-def register_engine_commands(
-    migrate: click.Group, command_options: Callable[[Callable[..., Any]], Callable[..., Any]]
+@migrate.command("run")
+@job_options
+@click.option("--resume-only", is_flag=True, help="Do not scan again: finish what the journal holds.")
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Exit 0 even when planned rows are left behind (plan problems, conflicts); they are still reported.",
+)
+@click.option(
+    "--abort-stale",
+    is_flag=True,
+    help="First abort every incomplete multipart upload of this job that no live worker is busy with.",
+)
+@command_options
+def run_command(
+    config_path: Path,
+    fmt: str,
+    job_name: str | None,
+    job_file: Path | None,
+    env_name: str | None,
+    resume_only: bool,
+    allow_partial: bool,
+    abort_stale: bool,
 ) -> None:
-    from toolkit.progress import for_cli
+    """Upload (verified by checksum), then point the rows at the objects. Safe to run again after a crash."""
+    from migrate import engine
+    from migrate.planner import PlanReport, plan
 
-    @migrate.command("run")
-    @job_options
-    @click.option("--resume-only", is_flag=True, help="Do not scan again: finish what the journal holds.")
-    @click.option(
-        "--allow-partial",
-        is_flag=True,
-        help="Exit 0 even when planned rows are left behind (plan problems, conflicts); they are still reported.",
-    )
-    @click.option(
-        "--abort-stale",
-        is_flag=True,
-        help="First abort every incomplete multipart upload of this job that no live worker is busy with.",
-    )
-    @command_options
-    def run_command(
-        config_path: Path,
-        fmt: str,
-        job_name: str | None,
-        job_file: Path | None,
-        env_name: str | None,
-        resume_only: bool,
-        allow_partial: bool,
-        abort_stale: bool,
-    ) -> None:
-        """Upload (verified by checksum), then point the rows at the objects. Safe to run again after a crash."""
-        from migrate import engine
-        from migrate.planner import PlanReport, plan
-
-        job, env = resolve(config_path, job_name, job_file, env_name)
-        check_source(job)
-        report = PlanReport(job=job.name, bucket=job.bucket, source_dir=str(job.source_dir))
-        settings = engine.EngineSettings(batch_size=job.spec.tuning.batch_size, allow_partial=allow_partial)
-        with opened(job, env) as parts, engine.stop_on_signals() as stop:
-            target = job.spec.target
-            parts["uploader"].probe(sse=target.sse, kms_key_id=target.kms_key_id)  # before any write anywhere
-            if abort_stale:
-                engine.abort_stale(parts["journal"], uploader=parts["uploader"], everything=True)
-            work = None if resume_only else plan(job, parts["store"], report)
-            result = engine.run(
-                work,
-                journal=parts["journal"],
-                store=parts["store"],
-                uploader=parts["uploader"],
-                settings=settings,
-                progress=for_cli(fmt),
-                stop_event=stop,
-                skipped=None if resume_only else report.problem_counts,
-            )
-        payload = {**result.to_json(), "plan": None if resume_only else report.to_json()}
-        emit(payload, fmt=fmt, text=_run_text(result, None if resume_only else report))
-        raise click.exceptions.Exit(result.exit_code)
-
-    @migrate.command("status")
-    @job_options
-    @command_options
-    def status_command(
-        config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None
-    ) -> None:
-        """What the journal holds: objects and rows per state, and why the job is not complete."""
-        from migrate import engine
-
-        job, env = resolve(config_path, job_name, job_file, env_name)
-        with opened(job, env, store=False, uploader=False) as parts:
-            state = engine.status(parts["journal"])
-        emit(state.to_json(), fmt=fmt, text=status_text(state))
-        raise click.exceptions.Exit(0 if state.complete else 2)
-
-    @migrate.command("verify")
-    @job_options
-    @click.option("--no-hash", is_flag=True, help="Compare local files by size and mtime instead of re-hashing.")
-    @command_options
-    def verify_command(
-        config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None, no_hash: bool
-    ) -> None:
-        """Every migrated row points at an object whose size and checksum match the journal and the file."""
-        from migrate import engine
-
-        job, env = resolve(config_path, job_name, job_file, env_name)
-        with opened(job, env) as parts:
-            result = engine.verify(
-                parts["journal"],
-                uploader=parts["uploader"],
-                store=parts["store"],
-                source_dir=job.source_dir,
-                settings=engine.EngineSettings(hash_local=not no_hash),
-            )
-        emit(result.to_json(), fmt=fmt, text=verify_text(result))
-        raise click.exceptions.Exit(result.exit_code)
-
-    @migrate.command("rollback")
-    @job_options
-    @click.option(
-        "--delete-objects",
-        is_flag=True,
-        help="Also delete the uploaded objects no row points at any more (never one whose local file is gone).",
-    )
-    @click.option(
-        "--restore-files",
-        is_flag=True,
-        help="Bring local files deleted by cleanup back from their objects first, so their rows can be restored.",
-    )
-    @click.option("--yes", is_flag=True, help="Confirm: put every migrated row back as it was.")
-    @command_options
-    def rollback_command(
-        config_path: Path,
-        fmt: str,
-        job_name: str | None,
-        job_file: Path | None,
-        env_name: str | None,
-        delete_objects: bool,
-        restore_files: bool,
-        yes: bool,
-    ) -> None:
-        """Restore every migrated row's previous values (rows changed since, or whose file is gone, are reported)."""
-        from migrate import engine
-
-        if not yes:
-            raise RollbackRefused("rollback rewrites every migrated row", hint="run again with --yes to confirm")
-        job, env = resolve(config_path, job_name, job_file, env_name)
-        with opened(job, env) as parts:
-            result = engine.rollback(
-                parts["journal"],
-                store=parts["store"],
-                uploader=parts["uploader"],
-                delete_objects=delete_objects,
-                restore_files=restore_files,
-                source_dir=job.source_dir,
-            )
-        emit(result.to_json(), fmt=fmt, text=rollback_text(result, delete_objects=delete_objects))
-        raise click.exceptions.Exit(result.exit_code)
-
-    @migrate.command("cleanup")
-    @job_options
-    @click.option(
-        "--yes-delete-local-files",
-        "confirm",
-        is_flag=True,
-        help="Confirm: delete local files whose objects verify again and whose rows all point at them.",
-    )
-    @command_options
-    def cleanup_command(
-        config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None, confirm: bool
-    ) -> None:
-        """Delete local files, only those verified in S3 whose rows, read live, all point at them."""
-        from migrate import engine
-
-        job, env = resolve(config_path, job_name, job_file, env_name)
-        with opened(job, env) as parts:
-            result = engine.cleanup(
-                parts["journal"],
-                uploader=parts["uploader"],
-                store=parts["store"],
-                source_dir=job.source_dir,
-                confirm=confirm,
-            )
-        emit(
-            result.to_json(),
-            fmt=fmt,
-            text=(
-                f"deleted {result.files_deleted:,} local files ({result.bytes_freed / 1e6:,.1f} MB); "
-                f"kept {len(result.kept):,}"
-                + "".join(f"\n  kept {r}: {why}" for r, why in result.kept[:20])
-                + _more(len(result.kept), 20)
-            ),
+    job, env = resolve(config_path, job_name, job_file, env_name)
+    check_source(job)
+    report = PlanReport(job=job.name, bucket=job.bucket, source_dir=str(job.source_dir))
+    settings = engine.EngineSettings(batch_size=job.spec.tuning.batch_size, allow_partial=allow_partial)
+    with opened(job, env) as parts, engine.stop_on_signals() as stop:
+        target = job.spec.target
+        parts["uploader"].probe(sse=target.sse, kms_key_id=target.kms_key_id)  # before any write anywhere
+        if abort_stale:
+            engine.abort_stale(parts["journal"], uploader=parts["uploader"], everything=True)
+        work = None if resume_only else plan(job, parts["store"], report)
+        result = engine.run(
+            work,
+            journal=parts["journal"],
+            store=parts["store"],
+            uploader=parts["uploader"],
+            settings=settings,
+            progress=for_cli(fmt),
+            stop_event=stop,
+            skipped=None if resume_only else report.problem_counts,
         )
-        raise click.exceptions.Exit(result.exit_code)
+    payload = {**result.to_json(), "plan": None if resume_only else report.to_json()}
+    emit(payload, fmt=fmt, text=_run_text(result, None if resume_only else report))
+    raise click.exceptions.Exit(result.exit_code)
+
+
+@migrate.command("status")
+@job_options
+@command_options
+def status_command(
+    config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None
+) -> None:
+    """What the journal holds: objects and rows per state, and why the job is not complete."""
+    from migrate import engine
+
+    job, env = resolve(config_path, job_name, job_file, env_name)
+    with opened(job, env, store=False, uploader=False) as parts:
+        state = engine.status(parts["journal"])
+    emit(state.to_json(), fmt=fmt, text=status_text(state))
+    raise click.exceptions.Exit(0 if state.complete else 2)
+
+
+@migrate.command("verify")
+@job_options
+@click.option("--no-hash", is_flag=True, help="Compare local files by size and mtime instead of re-hashing.")
+@command_options
+def verify_command(
+    config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None, no_hash: bool
+) -> None:
+    """Every migrated row points at an object whose size and checksum match the journal and the file."""
+    from migrate import engine
+
+    job, env = resolve(config_path, job_name, job_file, env_name)
+    with opened(job, env) as parts:
+        result = engine.verify(
+            parts["journal"],
+            uploader=parts["uploader"],
+            store=parts["store"],
+            source_dir=job.source_dir,
+            settings=engine.EngineSettings(hash_local=not no_hash),
+        )
+    emit(result.to_json(), fmt=fmt, text=verify_text(result))
+    raise click.exceptions.Exit(result.exit_code)
+
+
+@migrate.command("rollback")
+@job_options
+@click.option(
+    "--delete-objects",
+    is_flag=True,
+    help="Also delete the uploaded objects no row points at any more (never one whose local file is gone).",
+)
+@click.option(
+    "--restore-files",
+    is_flag=True,
+    help="Bring local files deleted by cleanup back from their objects first, so their rows can be restored.",
+)
+@click.option("--yes", is_flag=True, help="Confirm: put every migrated row back as it was.")
+@command_options
+def rollback_command(
+    config_path: Path,
+    fmt: str,
+    job_name: str | None,
+    job_file: Path | None,
+    env_name: str | None,
+    delete_objects: bool,
+    restore_files: bool,
+    yes: bool,
+) -> None:
+    """Restore every migrated row's previous values (rows changed since, or whose file is gone, are reported)."""
+    from migrate import engine
+
+    if not yes:
+        raise RollbackRefused("rollback rewrites every migrated row", hint="run again with --yes to confirm")
+    job, env = resolve(config_path, job_name, job_file, env_name)
+    with opened(job, env) as parts:
+        result = engine.rollback(
+            parts["journal"],
+            store=parts["store"],
+            uploader=parts["uploader"],
+            delete_objects=delete_objects,
+            restore_files=restore_files,
+            source_dir=job.source_dir,
+        )
+    emit(result.to_json(), fmt=fmt, text=rollback_text(result, delete_objects=delete_objects))
+    raise click.exceptions.Exit(result.exit_code)
+
+
+@migrate.command("cleanup")
+@job_options
+@click.option(
+    "--yes-delete-local-files",
+    "confirm",
+    is_flag=True,
+    help="Confirm: delete local files whose objects verify again and whose rows all point at them.",
+)
+@command_options
+def cleanup_command(
+    config_path: Path, fmt: str, job_name: str | None, job_file: Path | None, env_name: str | None, confirm: bool
+) -> None:
+    """Delete local files, only those verified in S3 whose rows, read live, all point at them."""
+    from migrate import engine
+
+    job, env = resolve(config_path, job_name, job_file, env_name)
+    with opened(job, env) as parts:
+        result = engine.cleanup(
+            parts["journal"],
+            uploader=parts["uploader"],
+            store=parts["store"],
+            source_dir=job.source_dir,
+            confirm=confirm,
+        )
+    emit(
+        result.to_json(),
+        fmt=fmt,
+        text=(
+            f"deleted {result.files_deleted:,} local files ({result.bytes_freed / 1e6:,.1f} MB); "
+            f"kept {len(result.kept):,}"
+            + "".join(f"\n  kept {r}: {why}" for r, why in result.kept[:20])
+            + _more(len(result.kept), 20)
+        ),
+    )
+    raise click.exceptions.Exit(result.exit_code)
 
 
 def check_source(job: LoadedJob) -> None:

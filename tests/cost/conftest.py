@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import os
 
 import click
 import pytest
 
-from toolkit.cli import command_options
-from toolkit.cost.cli import register
-from toolkit.report import REPORT_FORMATS
+from toolkit.cost.cli import cost
 
 _COUNTER = itertools.count()
 
 
 @pytest.fixture
 def cost_cli() -> click.Group:
-    """A fresh group with only `cost` registered, as toolkit.cli registers the report commands."""
+    """A fresh group with only `cost` in it, as toolkit.cli adds it."""
 
     @click.group()
     def group() -> None:
         pass
 
-    register(group, functools.partial(command_options, formats=REPORT_FORMATS))
+    group.add_command(cost)
     return group
 
 

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import uuid
@@ -25,9 +24,8 @@ from botocore.config import Config
 from tests.support.moto_api import set_auth
 from tests.support.terraform_apply import provision, without_tls_policy
 from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
-from toolkit.cli import command_options
 from toolkit.config import Environment, load_project
-from toolkit.credentials.cli import register
+from toolkit.credentials.cli import credentials
 from toolkit.demo.emulator import Emulator, moto_server
 
 REGION = "us-east-1"
@@ -144,5 +142,5 @@ def cli() -> click.Group:
     def main() -> None:
         """test"""
 
-    register(main, functools.partial(command_options))
+    main.add_command(credentials)  # the command alone, as toolkit.cli adds it
     return main

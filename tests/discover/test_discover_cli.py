@@ -11,9 +11,8 @@ from click.testing import CliRunner, Result
 
 from tests.discover.conftest import pointed
 from tests.discover.test_discover_handmade import EMPTY, build_by_hand
-from toolkit.cli import command_options
 from toolkit.demo.emulator import Emulator
-from toolkit.discover.cli import register
+from toolkit.discover.cli import discover
 
 
 @pytest.fixture
@@ -22,7 +21,7 @@ def cli() -> click.Group:
     def main() -> None:
         """Test group."""
 
-    register(main, command_options)
+    main.add_command(discover)  # the command alone, as toolkit.cli adds it
     return main
 
 

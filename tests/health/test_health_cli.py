@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 
@@ -8,12 +7,10 @@ import click
 from click.testing import CliRunner
 from health_support import Deployed
 
-from toolkit.cli import command_options
 from toolkit.demo.emulator import Emulator
 from toolkit.findings import CATALOGUE
 from toolkit.health import checks
-from toolkit.health.cli import register
-from toolkit.report import REPORT_FORMATS
+from toolkit.health.cli import health
 
 
 def group() -> click.Group:
@@ -21,7 +18,7 @@ def group() -> click.Group:
     def main() -> None:
         """test"""
 
-    register(main, functools.partial(command_options, formats=REPORT_FORMATS))
+    main.add_command(health)  # the command alone, as toolkit.cli adds it
     return main
 
 

@@ -2,89 +2,87 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
+from toolkit.cli_options import report_command_options
 from toolkit.findings import Severity
 from toolkit.report.command import finish, report_options
 
 
-def register(main: click.Group, command_options: Callable[[Any], Any]) -> None:
-    @main.command()
-    @report_options
-    @click.option(
-        "--usage",
-        "usage_path",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        help="Plan from a usage file (YAML/JSON) instead of measuring: no AWS calls, no credentials.",
-    )
-    @click.option(
-        "--free-tier", is_flag=True, help="Apply the always-free tiers (100 GB transfer out, 25 GB DynamoDB storage)."
-    )
-    @click.option(
-        "--horizon-days",
-        type=click.IntRange(1, 36500),
-        default=365,
-        show_default=True,
-        help="Projection: the current STANDARD bytes are taken as this many days of writes.",
-    )
-    @click.option(
-        "--multipart-min-age-hours",
-        type=click.FloatRange(0),
-        default=24.0,
-        show_default=True,
-        help="Incomplete multipart uploads older than this count as a leak.",
-    )
-    @click.option(
-        "--workers", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent read-only API calls."
-    )
-    @command_options
-    def cost(
-        config_path: Path,
-        fmt: str,
-        env_name: str,
-        output: Path | None,
-        fail_on: Severity | None,
-        waivers_path: Path | None,
-        since_path: Path | None,
-        usage_path: Path | None,
-        free_tier: bool,
-        horizon_days: int,
-        multipart_min_age_hours: float,
-        workers: int,
-    ) -> None:
-        """Estimate the environment's monthly cost, per bucket and table, and find what leaks money.
+@click.command()
+@report_options
+@click.option(
+    "--usage",
+    "usage_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Plan from a usage file (YAML/JSON) instead of measuring: no AWS calls, no credentials.",
+)
+@click.option(
+    "--free-tier", is_flag=True, help="Apply the always-free tiers (100 GB transfer out, 25 GB DynamoDB storage)."
+)
+@click.option(
+    "--horizon-days",
+    type=click.IntRange(1, 36500),
+    default=365,
+    show_default=True,
+    help="Projection: the current STANDARD bytes are taken as this many days of writes.",
+)
+@click.option(
+    "--multipart-min-age-hours",
+    type=click.FloatRange(0),
+    default=24.0,
+    show_default=True,
+    help="Incomplete multipart uploads older than this count as a leak.",
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent read-only API calls."
+)
+@report_command_options
+def cost(
+    config_path: Path,
+    fmt: str,
+    env_name: str,
+    output: Path | None,
+    fail_on: Severity | None,
+    waivers_path: Path | None,
+    since_path: Path | None,
+    usage_path: Path | None,
+    free_tier: bool,
+    horizon_days: int,
+    multipart_min_age_hours: float,
+    workers: int,
+) -> None:
+    """Estimate the environment's monthly cost, per bucket and table, and find what leaks money.
 
-        Measures usage from CloudWatch, S3 and DynamoDB (read-only), or reads it from --usage FILE for
-        planning. Prices come from the dated price table that ships with cargohold. Exits 0 clean, 2 when
-        a finding at or above --fail-on remains (a leak, or the budget in config.yaml exceeded), 1 when
-        the estimate could not run or some usage could not be read.
-        """
-        from toolkit.config import load_project
-        from toolkit.cost.checks import Thresholds
-        from toolkit.cost.measure import MeasureSettings
-        from toolkit.cost.run import cost_report
+    Measures usage from CloudWatch, S3 and DynamoDB (read-only), or reads it from --usage FILE for
+    planning. Prices come from the dated price table that ships with cargohold. Exits 0 clean, 2 when
+    a finding at or above --fail-on remains (a leak, or the budget in config.yaml exceeded), 1 when
+    the estimate could not run or some usage could not be read.
+    """
+    from toolkit.config import load_project
+    from toolkit.cost.checks import Thresholds
+    from toolkit.cost.measure import MeasureSettings
+    from toolkit.cost.run import cost_report
 
-        project = load_project(config_path)
-        report = cost_report(
-            project,
-            project.environment(env_name),
-            usage_path=usage_path,
-            free_tier=free_tier,
-            horizon_days=horizon_days,
-            thresholds=Thresholds(multipart_min_age_hours=multipart_min_age_hours),
-            settings=MeasureSettings(workers=workers),
-        )
-        finish(
-            report,
-            config_path=config_path,
-            fmt=fmt,
-            output=output,
-            fail_on=fail_on,
-            waivers_path=waivers_path,
-            since_path=since_path,
-        )
+    project = load_project(config_path)
+    report = cost_report(
+        project,
+        project.environment(env_name),
+        usage_path=usage_path,
+        free_tier=free_tier,
+        horizon_days=horizon_days,
+        thresholds=Thresholds(multipart_min_age_hours=multipart_min_age_hours),
+        settings=MeasureSettings(workers=workers),
+    )
+    finish(
+        report,
+        config_path=config_path,
+        fmt=fmt,
+        output=output,
+        fail_on=fail_on,
+        waivers_path=waivers_path,
+        since_path=since_path,
+    )

@@ -6,65 +6,61 @@ above --fail-on; 1 the command could not run, or a probe's answer is unknown (ma
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
+from toolkit.cli_options import report_command_options
 from toolkit.findings import Severity
 from toolkit.report.command import finish, report_options
 
 
-def register(main: click.Group, command_options: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    """Add `cargohold health` to `main`; `command_options` adds --config and --format (every report format)."""
+@click.command()
+@report_options
+@click.option(
+    "--principal",
+    "principal_key",
+    default=None,
+    help="The application principal (a key under `principals:`); default: the only one configured.",
+)
+@click.option(
+    "--credentials",
+    "credentials_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    envvar="CARGOHOLD_CREDENTIALS",
+    help="A .env file with the principal's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+    "(and AWS_SESSION_TOKEN). Default for a role: assume it with your credentials.",
+)
+@report_command_options
+def health(
+    config_path: Path,
+    fmt: str,
+    env_name: str,
+    output: Path | None,
+    fail_on: Severity | None,
+    waivers_path: Path | None,
+    since_path: Path | None,
+    principal_key: str | None,
+    credentials_path: Path | None,
+) -> None:
+    """Probe a deployed environment as the application would: credentials, buckets, presigned
+    PUT/GET/DELETE and POST over HTTP, CORS preflights, table items, and least privilege.
 
-    @main.command()
-    @report_options
-    @click.option(
-        "--principal",
-        "principal_key",
-        default=None,
-        help="The application principal (a key under `principals:`); default: the only one configured.",
+    Probe objects and items are removed afterwards. Every failure comes with a diagnosis and a fix.
+    """
+    from toolkit.config import load_project
+    from toolkit.health.run import run_health
+
+    project = load_project(config_path)
+    env = project.environment(env_name)
+    report = run_health(env, project=project.name, principal=principal_key, credentials=credentials_path)
+    finish(
+        report,
+        config_path=config_path,
+        fmt=fmt,
+        output=output,
+        fail_on=fail_on,
+        waivers_path=waivers_path,
+        since_path=since_path,
     )
-    @click.option(
-        "--credentials",
-        "credentials_path",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=None,
-        envvar="CARGOHOLD_CREDENTIALS",
-        help="A .env file with the principal's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-        "(and AWS_SESSION_TOKEN). Default for a role: assume it with your credentials.",
-    )
-    @command_options
-    def health(
-        config_path: Path,
-        fmt: str,
-        env_name: str,
-        output: Path | None,
-        fail_on: Severity | None,
-        waivers_path: Path | None,
-        since_path: Path | None,
-        principal_key: str | None,
-        credentials_path: Path | None,
-    ) -> None:
-        """Probe a deployed environment as the application would: credentials, buckets, presigned
-        PUT/GET/DELETE and POST over HTTP, CORS preflights, table items, and least privilege.
-
-        Probe objects and items are removed afterwards. Every failure comes with a diagnosis and a fix.
-        """
-        from toolkit.config import load_project
-        from toolkit.health.run import run_health
-
-        project = load_project(config_path)
-        env = project.environment(env_name)
-        report = run_health(env, project=project.name, principal=principal_key, credentials=credentials_path)
-        finish(
-            report,
-            config_path=config_path,
-            fmt=fmt,
-            output=output,
-            fail_on=fail_on,
-            waivers_path=waivers_path,
-            since_path=since_path,
-        )
