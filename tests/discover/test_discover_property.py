@@ -1,5 +1,6 @@
-"""The round trip as a property over generated configs: made in the emulator, discovered, the same
-desired state. Hypothesis writes the configs; a config the loader refuses is not a counterexample."""
+"""The desired-state model as a property over generated configs: applied to the emulator by real Terraform,
+read back by drift into the same model (no drift), and discovered into a config with the same desired
+state. Hypothesis writes the configs; a config the loader refuses is not a counterexample."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from hypothesis import strategies as st
 
 from tests.discover.test_discover_round_trip import assert_same
 from tests.support.moto_api import reset
+from tests.support.moto_gaps import only_the_lifecycle_gap
 from tests.support.terraform_apply import provision
+from toolkit.audit.run import audit
 from toolkit.config import load_project
 from toolkit.demo.emulator import Emulator
 from toolkit.discover.read import discover
 from toolkit.discover.write import load_discovered
 from toolkit.errors import ConfigError
+from toolkit.findings import Status
 from toolkit.paths import grant_vocabulary
 
 KMS = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -105,7 +109,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(config=configs())
-def test_any_valid_config_round_trips(config: dict[str, Any], account_server: Emulator) -> None:
+def test_any_valid_config_applies_reads_back_and_round_trips(config: dict[str, Any], account_server: Emulator) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "config.yaml"
         path.write_text(yaml.safe_dump(config).replace("ENDPOINT", account_server.endpoint), encoding="utf-8")
@@ -117,5 +121,14 @@ def test_any_valid_config_round_trips(config: dict[str, Any], account_server: Em
         env = project.environment("test")
         reset(account_server.endpoint)
         provision(env, Path(tmp) / "terraform")
+        # The live account, read back into the desired-state model by drift, is the model.
+        drifted = [
+            (f.check.id, f.resource, f.expected, f.actual)
+            for f in audit(project, env).findings
+            if f.check.id in ("drift.missing", "drift.changed")
+            and f.status is not Status.PASS
+            and not only_the_lifecycle_gap(f.expected, f.actual)
+        ]
+        assert drifted == []
         found = discover(project, env, include_declared=True)
         assert_same(env, load_discovered(project, found), found)
