@@ -170,7 +170,7 @@ def principal_policies(config: Path) -> dict[str, dict[str, Any]]:
     """Each principal's policy document exactly as cargohold (and its iam-principal module) renders it."""
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
-    from toolkit.config.load import load_project
+    from cargohold_core.config.load import load_project
 
     env = load_project(config).environment(ENV)
     return {p.name: p.policy for p in env.principals.values()}

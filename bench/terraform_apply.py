@@ -52,11 +52,11 @@ sys.path.insert(0, str(REPO))
 
 import botocore.client  # noqa: E402 - after the path above, like every import of the repository's code
 
-from toolkit import aws  # noqa: E402
-from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY  # noqa: E402
-from toolkit.config import Environment, load_project, tfvars  # noqa: E402
+from cargohold_core.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY  # noqa: E402
+from cargohold_core.config import Environment, load_project, tfvars  # noqa: E402
+from cargohold_core.paths import terraform_root  # noqa: E402
 from toolkit.demo.emulator import moto_server  # noqa: E402
-from toolkit.paths import terraform_root  # noqa: E402
+from toolkit.provision import terraform_env  # noqa: E402
 from toolkit.terraform import runner, workflow  # noqa: E402
 from toolkit.terraform.locate import TerraformBinary, default_cache_dir, write_shim  # noqa: E402
 from toolkit.terraform.workflow import StackRun  # noqa: E402
@@ -159,7 +159,7 @@ def stack_run(env: Environment, work: Path, terraform: TerraformBinary, extra_en
         work_dir=work,
         variables=tfvars(env),
         backend=None,
-        env={**aws.terraform_env(env), **extra_env},
+        env={**terraform_env(env), **extra_env},
         stack_files={"backend_override.tf": LOCAL_STATE},
         terraform=terraform,
         keep_lock_file=False,
@@ -258,7 +258,7 @@ def bench(runs: int, work: Path) -> dict[str, Any]:
             env = load_project(CONFIG).environment("local").at_endpoint(emulator.endpoint)
             reset(emulator.endpoint)
             starts = debug_run(env, terraform, work)  # untimed; also warms the caches for the first timed run
-            start = terraform_start(terraform, aws.terraform_env(env))
+            start = terraform_start(terraform, terraform_env(env))
             for round_ in range(runs):
                 order = PATHS[round_ % 3 :] + PATHS[: round_ % 3]  # who goes first changes every round
                 for path in order:

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from cargohold_core.errors import CargoholdError
+from cargohold_core.progress import SilentProgress
 from migrate.journal import (
     HEARTBEAT_SECONDS,
     ROW_STATES,
@@ -45,8 +47,6 @@ from migrate.journal import (
 )
 from migrate.types import RowId, RowOutcome, RowUpdate, UploadItem, UploadResult
 from migrate.work import PlannedObject, PlannedRow, Work
-from toolkit.errors import CargoholdError
-from toolkit.progress import SilentProgress
 
 __all__ = [
     "AbortReport",

@@ -12,11 +12,11 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
 
+from cargohold_core.config import Environment, yamlsource
+from cargohold_core.config.diagnostics import did_you_mean, problems_from
+from cargohold_core.config.yamlsource import KeyPath
+from cargohold_core.errors import CargoholdError, ConfigError
 from migrate.keys import compile_template
-from toolkit.config import Environment, yamlsource
-from toolkit.config.diagnostics import did_you_mean, problems_from
-from toolkit.config.yamlsource import KeyPath
-from toolkit.errors import CargoholdError, ConfigError
 
 
 class Strict(BaseModel):

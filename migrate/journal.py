@@ -37,9 +37,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from cargohold_core.errors import CargoholdError
 from migrate.types import RowId, RowOutcome, UploadItem, UploadResult
 from migrate.work import PlannedObject
-from toolkit.errors import CargoholdError
 
 T = TypeVar("T")
 PREFIX = "cargohold_migration_"

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.config.diagnostics import did_you_mean
-from toolkit.errors import CargoholdError
+from cargohold_core.config.diagnostics import did_you_mean
+from cargohold_core.errors import CargoholdError
 
 PATH_FIELDS = frozenset({"path", "dir", "parent", "filename", "stem", "ext"})
 MAX_KEY_BYTES = 1024

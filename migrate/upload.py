@@ -12,7 +12,7 @@ ETag S3 returned equals the MD5 of the bytes sent (multipart: the MD5 of the par
 stat()ed before and after reading; a size or mtime change gives `changed_while_reading=True` (not ok,
 retryable) and nothing is stored (single part: not sent; multipart: aborted).
 
-Hot path: PUTs, multipart calls and aborts go through `toolkit.s3http` (SigV4 + keep-alive `http.client`,
+Hot path: PUTs, multipart calls and aborts go through `cargohold_core.s3http` (SigV4 + keep-alive `http.client`,
 0.3-0.4 ms of client CPU per small file, against 1.5-2 ms for boto3's put_object); HEAD, DeleteObjects and
 endpoint/credential resolution go through boto3. `fast=False` sends PUTs through boto3 instead (a fallback
 for endpoints the lean path does not handle, e.g. S3 Express directory buckets or custom CA set-ups).
@@ -53,9 +53,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
-from migrate.types import UploadItem, UploadResult
-from toolkit.errors import CargoholdError
-from toolkit.s3http import (
+from cargohold_core.errors import CargoholdError
+from cargohold_core.s3http import (
     EMPTY_SHA256,
     UNSIGNED_PAYLOAD,
     Response,
@@ -68,6 +67,7 @@ from toolkit.s3http import (
     full_jitter,
     xml_field,
 )
+from migrate.types import UploadItem, UploadResult
 
 KiB = 1024
 MiB = 1024 * KiB

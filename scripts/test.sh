@@ -30,7 +30,7 @@ step "offline Terraform provider mirror (.cache/providers: the null provider, fr
 
 step "lint and types"
 .venv/bin/ruff check .
-.venv/bin/ruff format --check toolkit migrate
+.venv/bin/ruff format --check cargohold_core toolkit migrate
 .venv/bin/mypy
 
 step "tests"

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from cargohold_core.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from toolkit.demo.emulator import Emulator, moto_server
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,12 +12,12 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
+from cargohold_core.config import load_project
+from cargohold_core.config.model import Environment
+from cargohold_core.errors import AwsError
 from toolkit.bootstrap import Step, bootstrap
 from toolkit.cli import main
-from toolkit.config import load_project
-from toolkit.config.model import Environment
 from toolkit.demo.emulator import Emulator
-from toolkit.errors import AwsError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -279,7 +279,7 @@ def test_guard_allows_loopback(moto: Emulator) -> None:
 def test_fake_credentials_are_in_place() -> None:
     import os
 
-    from toolkit.aws import FAKE_ACCESS_KEY
+    from cargohold_core.aws import FAKE_ACCESS_KEY
 
     assert os.environ["AWS_ACCESS_KEY_ID"] == FAKE_ACCESS_KEY
     assert "AWS_PROFILE" not in os.environ

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cargohold_core.config import declared_resources, load_project
 from toolkit.cli import main
-from toolkit.config import declared_resources, load_project
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.parent.name for p in (REPO / "examples").glob("*/config.yaml"))

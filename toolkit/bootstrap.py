@@ -10,9 +10,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from toolkit import aws
-from toolkit.config.model import Environment
-from toolkit.errors import AwsError
+from cargohold_core import aws
+from cargohold_core.config.model import Environment
+from cargohold_core.errors import AwsError
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from typing import Any
 
 import click
 
+from cargohold_core.config import Project, declared_resources, load_project, tfvars
+from cargohold_core.errors import CargoholdError
 from toolkit import __version__
 from toolkit.audit.cli import audit
 from toolkit.cli_options import command_options, env_option, output_options
-from toolkit.config import Project, declared_resources, load_project, tfvars
 from toolkit.cost.cli import cost
 from toolkit.credentials.cli import credentials
 from toolkit.discover.cli import discover
-from toolkit.errors import CargoholdError
 from toolkit.health.cli import health
 from toolkit.migrate_cli import migrate
 from toolkit.output import emit
@@ -86,7 +86,7 @@ def render(config_path: Path, fmt: str, env_name: str, output: Path | None) -> N
 def preview(config_path: Path, fmt: str, env_name: str) -> None:
     """List the resources the stack declares for an environment, with each one's key settings (offline; no
     credentials needed)."""
-    from toolkit.config.settings import resource_settings
+    from cargohold_core.config.settings import resource_settings
 
     project = load_project(config_path)
     env = project.environment(env_name)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from toolkit.errors import CargoholdError, ConfigError
+from cargohold_core.errors import CargoholdError, ConfigError
 from toolkit.output import FORMATS
 from toolkit.report import REPORT_FORMATS
 

@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 
 import click
 
+from cargohold_core import aws
+from cargohold_core.config import Environment, load_project
+from cargohold_core.errors import CargoholdError
+from cargohold_core.progress import for_cli
 from migrate.job import DynamoDatabase, LoadedJob, load_job
-from toolkit import aws
 from toolkit.cli_options import command_options
-from toolkit.config import Environment, load_project
-from toolkit.errors import CargoholdError
 from toolkit.output import emit
-from toolkit.progress import for_cli
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from toolkit import aws
-from toolkit.config import Environment, Project, tfvars
-from toolkit.paths import terraform_root
-from toolkit.terraform.locate import locate_terraform
+from cargohold_core import aws
+from cargohold_core.config import Environment, Project, tfvars
+from cargohold_core.paths import terraform_root
+from toolkit.terraform.locate import default_cache_dir, locate_terraform
 from toolkit.terraform.workflow import StackRun
 
 WORK_DIR = ".cargohold"
@@ -58,10 +58,27 @@ def stack_run(
         work_dir=root / env.name,
         variables=tfvars(env),
         backend=backend_settings(env),
-        env=aws.terraform_env(env),
+        env=terraform_env(env),
         fingerprint_inputs={project.file.name: project.source},
         stack_files={"imports.tf": imports} if imports is not None else {},
         terraform=binary,
         on_log=on_log,
         keep_lock_file=not aws.is_emulator(env.endpoint),
     )
+
+
+def terraform_env(env: Environment) -> dict[str, str]:
+    """Environment variables Terraform needs for this environment (credentials only for emulators)."""
+    out = {"AWS_REGION": env.region, "AWS_DEFAULT_REGION": env.region}
+    if aws.is_emulator(env.endpoint):
+        # The AWS provider cannot be downloaded for an emulator run (nor should it talk to one):
+        # Terraform installs cargohold's emulator provider, which serves the same 6.66.0 schema.
+        from toolkit.tfprovider import mirror  # grpc and the provider: only for emulators
+
+        out["TF_CLI_CONFIG_FILE"] = str(mirror.cli_config(default_cache_dir()))
+        creds = aws.session(env).get_credentials()
+        if creds is not None:
+            frozen = creds.get_frozen_credentials()
+            out["AWS_ACCESS_KEY_ID"] = frozen.access_key or ""
+            out["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key or ""
+    return out

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from toolkit.errors import CargoholdError
-from toolkit.s3http import full_jitter
+from cargohold_core.errors import CargoholdError
+from cargohold_core.s3http import full_jitter
 
 T = TypeVar("T")
 

@@ -33,10 +33,10 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from cargohold_core.aws import error_code
 from migrate.db.base import DEFAULT_BACKOFF, Backoff, RowStoreError
 from migrate.job import DynamoDatabase
 from migrate.types import Row, RowId, RowOutcome, RowStatus, RowUpdate
-from toolkit.aws import error_code
 
 _THROTTLED = {
     "ProvisionedThroughputExceededException",

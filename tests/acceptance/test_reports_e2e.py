@@ -45,12 +45,12 @@ import junitparser
 import pytest
 import yaml
 
+from cargohold_core import aws
+from cargohold_core.config import load_project
+from cargohold_core.config.bucket_policy import bucket_policy_statements
+from cargohold_core.config.model import Environment
 from tests.support.moto_gaps import only_the_lifecycle_gap
 from tests.support.terraform_apply import provision
-from toolkit import aws
-from toolkit.config import load_project
-from toolkit.config.bucket_policy import bucket_policy_statements
-from toolkit.config.model import Environment
 from toolkit.demo.emulator import Emulator, moto_server
 from toolkit.report import REPORT_FORMATS
 from toolkit.report.json_format import SCHEMA_PATH

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cargohold_core.config import load_project
+from cargohold_core.config.model import Environment, Project
 from tests.support.moto_api import account, account_server  # noqa: F401 - this folder's fixtures
-from toolkit.config import load_project
-from toolkit.config.model import Environment, Project
 
 HARDENED = """\
 version: 1

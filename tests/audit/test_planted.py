@@ -17,12 +17,12 @@ from typing import Any
 import boto3
 import pytest
 
+from cargohold_core import aws
+from cargohold_core.config.model import Environment
 from tests.audit.conftest import load
 from tests.support.terraform_apply import provision
-from toolkit import aws
 from toolkit.audit.run import all_checks, audit
 from toolkit.bootstrap import bootstrap
-from toolkit.config.model import Environment
 from toolkit.demo.emulator import Emulator
 from toolkit.findings import Report, Status
 

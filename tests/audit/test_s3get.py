@@ -30,14 +30,14 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from cargohold_core import aws
+from cargohold_core.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from cargohold_core.config.model import Environment
 from tests.audit.conftest import load
 from tests.support.terraform_apply import provision
-from toolkit import aws
 from toolkit.audit import inventory
 from toolkit.audit.fetch import Fetched, Reader, read
 from toolkit.audit.s3get import SUBRESOURCES, BucketConfigReader, S3ReadError, aws_address
-from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
-from toolkit.config.model import Environment
 from toolkit.demo.emulator import Emulator
 
 ACCOUNT = "123456789012"
@@ -585,7 +585,7 @@ def test_signature_matches_botocore(
 ) -> None:
     from urllib.parse import urlsplit
 
-    from toolkit.s3http import EMPTY_SHA256, SigV4Signer
+    from cargohold_core.s3http import EMPTY_SHA256, SigV4Signer
 
     creds = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", token)
     amz_date = "20261122T001500Z"

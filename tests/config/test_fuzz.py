@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cargohold_core.config import load_project
+from cargohold_core.errors import ConfigError
 from toolkit.cli import main
-from toolkit.config import load_project
-from toolkit.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 BASE_TEXT = (REPO / "config.yaml").read_text(encoding="utf-8")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit.config import load_project
-from toolkit.errors import ConfigError, Problem
+from cargohold_core.config import load_project
+from cargohold_core.errors import ConfigError, Problem
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_CONFIGS = [REPO / "config.yaml", *sorted((REPO / "examples").glob("*/config.yaml"))]

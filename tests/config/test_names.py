@@ -1,10 +1,10 @@
-"""The AWS naming rules in toolkit.config.names, at their boundaries."""
+"""The AWS naming rules in cargohold_core.config.names, at their boundaries."""
 
 from __future__ import annotations
 
 import pytest
 
-from toolkit.config import names
+from cargohold_core.config import names
 
 
 @pytest.mark.parametrize(

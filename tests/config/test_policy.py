@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from toolkit.config import declared_resources, load_project, tfvars
-from toolkit.config.model import Environment
+from cargohold_core.config import declared_resources, load_project, tfvars
+from cargohold_core.config.model import Environment
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_CONFIGS = [REPO / "config.yaml", *sorted((REPO / "examples").glob("*/config.yaml"))]

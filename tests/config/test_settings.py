@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.config import load_project
-from toolkit.config.settings import resource_settings
+from cargohold_core.config import load_project
+from cargohold_core.config.settings import resource_settings
 
 CONFIG = """\
 version: 1

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from cargohold_core.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from toolkit.demo.emulator import Emulator
 
 GIB = 2**30

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cost_helpers import GIB, config_text
 
-from toolkit.config import Environment, load_project
+from cargohold_core.config import Environment, load_project
 from toolkit.cost import checks
 from toolkit.cost.estimate import estimate, lifecycle_split, project
 from toolkit.cost.prices import load_prices
@@ -125,7 +125,7 @@ def test_unknown_region_fails_before_any_estimate(write_config: Callable[..., Pa
 
 
 def test_lifecycle_split_uniform_ages() -> None:
-    from toolkit.config.schema import LifecycleRule
+    from cargohold_core.config.schema import LifecycleRule
 
     rule = LifecycleRule.model_validate(
         {

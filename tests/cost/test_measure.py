@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cost_helpers import GIB, clients, config_text, seed_daily_sum, seed_objects, seed_storage
 
-from toolkit.config import Environment, load_project
+from cargohold_core.config import Environment, load_project
 from toolkit.cost import checks
 from toolkit.cost.estimate import estimate
 from toolkit.cost.measure import MeasureSettings, _Query, _run_queries, measure

@@ -21,10 +21,10 @@ import click
 import pytest
 from botocore.config import Config
 
+from cargohold_core.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from cargohold_core.config import Environment, load_project
 from tests.support.moto_api import set_auth
 from tests.support.terraform_apply import provision, without_tls_policy
-from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
-from toolkit.config import Environment, load_project
 from toolkit.credentials.cli import credentials
 from toolkit.demo.emulator import Emulator, moto_server
 

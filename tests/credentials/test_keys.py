@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner, Result
 from credentials_support import Deployed, admin_keys, cli, client
 
-from toolkit.config import load_project
+from cargohold_core.config import load_project
 from toolkit.credentials import keys
 from toolkit.demo.emulator import Emulator
 from toolkit.findings import Status

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from toolkit.config import load_project
+from cargohold_core.config import load_project
 from toolkit.discover.grants import Targets, parse_grants, render
 from toolkit.discover.read import Discovered, Discovery
 from toolkit.discover.write import load_discovered, render_fragment

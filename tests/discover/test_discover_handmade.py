@@ -9,8 +9,8 @@ from pathlib import Path
 import boto3
 import yaml
 
+from cargohold_core.config import declared_resources
 from tests.discover.conftest import pointed
-from toolkit.config import declared_resources
 from toolkit.demo.emulator import Emulator
 from toolkit.discover.read import Remark, discover
 from toolkit.discover.write import imports_for, load_discovered, render_fragment

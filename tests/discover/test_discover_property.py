@@ -12,18 +12,18 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from cargohold_core.config import load_project
+from cargohold_core.errors import ConfigError
+from cargohold_core.paths import grant_vocabulary
 from tests.discover.test_discover_round_trip import assert_same
 from tests.support.moto_api import reset
 from tests.support.moto_gaps import only_the_lifecycle_gap
 from tests.support.terraform_apply import provision
 from toolkit.audit.run import audit
-from toolkit.config import load_project
 from toolkit.demo.emulator import Emulator
 from toolkit.discover.read import discover
 from toolkit.discover.write import load_discovered
-from toolkit.errors import ConfigError
 from toolkit.findings import Status
-from toolkit.paths import grant_vocabulary
 
 KMS = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 days = st.integers(min_value=1, max_value=400)

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
+from cargohold_core.config import declared_resources, load_project
+from cargohold_core.config.desired import desired_state
+from cargohold_core.config.model import Environment
 from tests.conftest import ALL_CONFIGS
 from tests.discover.conftest import pointed
 from tests.support.terraform_apply import provision, stack
-from toolkit.config import declared_resources, load_project
-from toolkit.config.desired import desired_state
-from toolkit.config.model import Environment
 from toolkit.demo.emulator import Emulator
 from toolkit.discover.read import Discovery, discover
 from toolkit.discover.write import full_config_text, import_blocks, imports_for, load_discovered, render_fragment

@@ -22,10 +22,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from cargohold_core.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from cargohold_core.config import Environment, load_project
 from tests.support.moto_api import set_auth
 from tests.support.rclone_s3 import RcloneS3, rclone  # noqa: F401 - the fixture, shared with migrate's tests
-from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
-from toolkit.config import Environment, load_project
 from toolkit.demo.emulator import Emulator, moto_server
 
 REGION = "us-east-1"

@@ -205,7 +205,7 @@ def test_keys_of_another_identity_fail_the_principal_check(
 
 
 def test_unknown_principal_is_a_usage_error(cors_moto: Emulator, deploy: Callable[..., Deployed]) -> None:
-    from toolkit.errors import CargoholdError
+    from cargohold_core.errors import CargoholdError
 
     deployed = deploy(cors_moto.endpoint)
     with pytest.raises(CargoholdError, match="no principal 'nope'") as info:

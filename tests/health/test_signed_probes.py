@@ -14,8 +14,8 @@ import boto3
 import pytest
 from health_support import Deployed, RcloneS3, client, example_config
 
+from cargohold_core.config import Environment, load_project
 from tests.support.moto_api import set_auth
-from toolkit.config import Environment, load_project
 from toolkit.demo.emulator import Emulator
 from toolkit.findings import Status
 from toolkit.health import checks, probes

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from cargohold_core.config import load_project
+from cargohold_core.errors import CargoholdError, ConfigError
 from migrate.job import DynamoDatabase, SqlDatabase, load_job
-from toolkit.config import load_project
-from toolkit.errors import CargoholdError, ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 

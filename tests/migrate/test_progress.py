@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from toolkit.progress import SilentProgress, TerminalProgress, for_cli
+from cargohold_core.progress import SilentProgress, TerminalProgress, for_cli
 
 
 def test_bar_shows_counts_rate_and_eta() -> None:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 from report_samples import BUCKET, LOGS, PITR, TABLE, TLS, VERSIONING, report
 
-from toolkit.errors import ConfigError
+from cargohold_core.errors import ConfigError
 from toolkit.findings import Finding, Report, errored, failed, passed
 from toolkit.report import REPORT_FORMATS, render
 from toolkit.report.command import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, finish, report_options

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from report_samples import BUCKET, LOGS, PITR, TABLE, TLS, VERSIONING, report
 
-from toolkit.errors import CargoholdError
+from cargohold_core.errors import CargoholdError
 from toolkit.findings import Report, Waiver, errored, failed, passed
 from toolkit.report import render, since
 

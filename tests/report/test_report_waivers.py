@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from report_samples import BUCKET, LOGS, PITR, TABLE, TLS, VERSIONING, report
 
-from toolkit.errors import CargoholdError, ConfigError
+from cargohold_core.errors import CargoholdError, ConfigError
 from toolkit.findings import Severity, Status, Waiver, errored, failed, passed
 from toolkit.report import waivers
 

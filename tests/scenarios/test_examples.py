@@ -20,15 +20,15 @@ from urllib.parse import quote
 import sqlalchemy as sa
 import yaml
 
+from cargohold_core import aws
+from cargohold_core.config import load_project
+from cargohold_core.config.model import Environment, Project
 from migrate import engine
 from migrate.job import LoadedJob, load_job
 from migrate.planner import PlanReport, plan
 from tests.support.moto_gaps import only_the_lifecycle_gap
 from tests.support.terraform_apply import provision, without_tls_policy
-from toolkit import aws
 from toolkit.audit.run import audit
-from toolkit.config import load_project
-from toolkit.config.model import Environment, Project
 from toolkit.demo.emulator import Emulator
 from toolkit.demo.legacy_setup import DYNAMODB_FULL_ACCESS, S3_FULL_ACCESS, LegacySetup, make_by_hand
 from toolkit.discover.read import Discovery, discover

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit.config import load_project, tfvars
-from toolkit.paths import terraform_root
+from cargohold_core.config import load_project, tfvars
+from cargohold_core.paths import terraform_root
 
 REPO = Path(__file__).resolve().parents[2]
 ACCEPTED = REPO / "terraform" / "checkov-accepted.yaml"

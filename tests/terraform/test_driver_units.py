@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.errors import TerraformError
+from cargohold_core.errors import TerraformError
 from toolkit.terraform import hcl, locate
 from toolkit.terraform.plan import action_of, dotted, drift_of, render, summarize
 

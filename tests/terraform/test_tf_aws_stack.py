@@ -23,12 +23,12 @@ from typing import Any
 import boto3
 import pytest
 
+from cargohold_core.config import load_project
+from cargohold_core.errors import PlanRefused, TerraformError
 from tests.support.terraform_apply import attached_provider
 from toolkit import provision
 from toolkit.bootstrap import bootstrap
-from toolkit.config import load_project
 from toolkit.demo.emulator import Emulator, moto_server
-from toolkit.errors import PlanRefused, TerraformError
 from toolkit.terraform import workflow
 from toolkit.terraform.locate import TerraformBinary
 from toolkit.terraform.runner import StateLocked

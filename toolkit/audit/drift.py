@@ -1,6 +1,6 @@
 """Drift: every resource config.yaml declares, compared attribute by attribute with the live one.
 
-Both sides are put in the terms of `toolkit.config.desired` (the same model the offline Terraform
+Both sides are put in the terms of `cargohold_core.config.desired` (the same model the offline Terraform
 evaluation is tested against), so "expected" is exactly what `cargohold apply` would make.
 """
 
@@ -10,13 +10,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from cargohold_core.config import names
+from cargohold_core.config.desired import bucket_state, index_state, lifecycle_filter, principal_state, table_state
+from cargohold_core.config.model import Bucket, Environment, Principal, Project, Table
 from toolkit.audit import policy
 from toolkit.audit.fetch import CannotRead
 from toolkit.audit.inventory import BucketInfo, Inventory, PrincipalInfo, TableInfo
 from toolkit.audit.live import lifecycle_scope
-from toolkit.config import names
-from toolkit.config.desired import bucket_state, index_state, lifecycle_filter, principal_state, table_state
-from toolkit.config.model import Bucket, Environment, Principal, Project, Table
 from toolkit.findings import Finding, define, errored, failed, passed
 
 _SEE = "Run `cargohold plan --env ENV` to see the change Terraform would make, then `cargohold apply`."

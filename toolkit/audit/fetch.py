@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from toolkit import aws
-from toolkit.config.model import Environment
+from cargohold_core import aws
+from cargohold_core.config.model import Environment
 
 T = TypeVar("T")
 

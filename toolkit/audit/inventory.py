@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cargohold_core.config.model import Environment
 from toolkit.audit import policy as policy_module
 from toolkit.audit.fetch import Fetched, Reader, error_text, read
 from toolkit.audit.s3get import BucketConfigReader
-from toolkit.config.model import Environment
 
 NO_PAB = ("NoSuchPublicAccessBlockConfiguration",)
 NO_POLICY = ("NoSuchBucketPolicy",)

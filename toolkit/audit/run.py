@@ -8,15 +8,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from cargohold_core.aws import is_emulator
+from cargohold_core.config.model import Environment, Project
+from cargohold_core.config.schema import BucketSpec
 from toolkit import __version__
 from toolkit.audit.checks import dynamodb, iam, s3
 from toolkit.audit.drift import CHANGED, MISSING, UNMANAGED, drift_findings
 from toolkit.audit.fetch import CannotRead, Fetched
 from toolkit.audit.inventory import Inventory, read_inventory
 from toolkit.audit.rules import RuleSet
-from toolkit.aws import is_emulator
-from toolkit.config.model import Environment, Project
-from toolkit.config.schema import BucketSpec
 from toolkit.findings import Check, Finding, Report, errored
 
 R = TypeVar("R")

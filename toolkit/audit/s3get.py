@@ -3,7 +3,7 @@
 Why not botocore for these: an audit sends about seven configuration GETs per bucket, and botocore's
 per-request work (event hooks, endpoint rules, model-driven serialisation, its signer's header maps)
 costs 1.5-2 ms of client CPU each; at a thousand buckets on a small machine that CPU competes with the
-endpoint itself. This module sends the same GETs over `toolkit.s3http` (the uploader's byte-identical
+endpoint itself. This module sends the same GETs over `cargohold_core.s3http` (the uploader's byte-identical
 SigV4 signer and minimal keep-alive HTTP/1.1 client) and parses the answers itself.
 
 Same answers as boto3, by construction: each operation's output parser is compiled once from botocore's
@@ -46,8 +46,16 @@ from urllib.parse import quote, urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
-from toolkit.config.model import Environment
-from toolkit.s3http import EMPTY_SHA256, Response, S3Connection, SigV4Signer, TransportError, ca_bundle, full_jitter
+from cargohold_core.config.model import Environment
+from cargohold_core.s3http import (
+    EMPTY_SHA256,
+    Response,
+    S3Connection,
+    SigV4Signer,
+    TransportError,
+    ca_bundle,
+    full_jitter,
+)
 
 # Operation -> the subresource that names it in the query string (GET /{bucket}?{subresource}).
 SUBRESOURCES: dict[str, str] = {
@@ -70,7 +78,7 @@ RETRYABLE_CODES = frozenset(
     {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "Throttling", "ThrottlingException"}
 )
 USER_AGENT = "cargohold-audit s3get"
-_CONNECT_TIMEOUT = 10.0  # as toolkit.aws.RETRIES
+_CONNECT_TIMEOUT = 10.0  # as cargohold_core.aws.RETRIES
 _READ_TIMEOUT = 60.0
 _AWS_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn")
 # Names botocore would put in the host name (DNS-compatible, no dots: a dot would break the TLS wildcard).

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from toolkit.config.model import Environment
+from cargohold_core.config.model import Environment
 from toolkit.cost.estimate import (
     Estimate,
     average_per_second,

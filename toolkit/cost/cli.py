@@ -62,7 +62,7 @@ def cost(
     a finding at or above --fail-on remains (a leak, or the budget in config.yaml exceeded), 1 when
     the estimate could not run or some usage could not be read.
     """
-    from toolkit.config import load_project
+    from cargohold_core.config import load_project
     from toolkit.cost.checks import Thresholds
     from toolkit.cost.measure import MeasureSettings
     from toolkit.cost.run import cost_report

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from toolkit.config.model import Environment
-from toolkit.config.schema import BucketSpec, LifecycleRule
+from cargohold_core.config.model import Environment
+from cargohold_core.config.schema import BucketSpec, LifecycleRule
 from toolkit.cost.prices import GB, MONTH_HOURS, MONTH_SECONDS, PriceTable, RegionPrices
 from toolkit.cost.usage import BucketUsage, TableUsage, Usage
 

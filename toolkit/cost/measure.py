@@ -28,9 +28,9 @@ from typing import Any, Literal, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from toolkit import aws
-from toolkit.aws import error_code
-from toolkit.config.model import Environment
+from cargohold_core import aws
+from cargohold_core.aws import error_code
+from cargohold_core.config.model import Environment
 from toolkit.cost.prices import DAYS_PER_MONTH
 from toolkit.cost.usage import BucketUsage, MultipartUpload, Requests, TableUsage, Usage
 

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import CargoholdError
+from cargohold_core.errors import CargoholdError
 
 GB = 2**30  # bytes in a billed GB (a GiB): AWS converts Byte-Hours to GB-Months with 1,073,741,824
 MONTH_HOURS = Decimal(730)

@@ -9,8 +9,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from toolkit import __version__, aws
-from toolkit.config.model import Environment, Project
+from cargohold_core import aws
+from cargohold_core.config.model import Environment, Project
+from toolkit import __version__
 from toolkit.cost import checks
 from toolkit.cost.estimate import Estimate, Projection, estimate, project
 from toolkit.cost.measure import MeasureSettings, measure

@@ -36,9 +36,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from toolkit.config import yamlsource
-from toolkit.config.diagnostics import problems_from
-from toolkit.errors import ConfigError, Problem
+from cargohold_core.config import yamlsource
+from cargohold_core.config.diagnostics import problems_from
+from cargohold_core.errors import ConfigError, Problem
 
 # The billing classes the price table knows; INTELLIGENT_TIERING alone means its frequent tier.
 STORAGE_CLASSES = (

@@ -56,7 +56,7 @@ def issue_command(
 
     Refused for a role (it needs none) and for a user that already has 2 keys (rotate or revoke).
     """
-    from toolkit.config import load_project
+    from cargohold_core.config import load_project
     from toolkit.credentials.keys import issue
 
     env = load_project(config_path).environment(env_name)
@@ -97,7 +97,7 @@ def rotate_command(
     deactivates and deletes the old key. If the proof fails, the new key is deleted and the old key
     and the .env file are left as they were (exit 1, with the probes' diagnosis).
     """
-    from toolkit.config import load_project
+    from cargohold_core.config import load_project
     from toolkit.credentials.keys import rotate
 
     project = load_project(config_path)
@@ -124,7 +124,7 @@ def revoke_command(
     config_path: Path, fmt: str, env_name: str, principal_key: str, dotenv_path: Path, key_id: str | None, yes: bool
 ) -> None:
     """Deactivate and delete an access key, and remove its variables from the .env file. Needs --yes."""
-    from toolkit.config import load_project
+    from cargohold_core.config import load_project
     from toolkit.credentials.keys import RevokeRefused, revoke
 
     if not yes:

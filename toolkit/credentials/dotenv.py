@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.errors import CargoholdError
+from cargohold_core.errors import CargoholdError
 from toolkit.health.credentials import parse_dotenv
 
 FILE_MODE = 0o600

@@ -24,11 +24,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from toolkit import aws
-from toolkit.config.model import Bucket, Environment, Principal
+from cargohold_core import aws
+from cargohold_core.config.model import Bucket, Environment, Principal
+from cargohold_core.errors import CargoholdError
 from toolkit.credentials import dotenv
 from toolkit.credentials.dotenv import DotenvWrite
-from toolkit.errors import CargoholdError
 from toolkit.findings import Report, Status
 from toolkit.health import checks
 from toolkit.health.credentials import ACCESS_KEY_VAR, SECRET_KEY_VAR, PrincipalCredentials

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from toolkit import aws
+from cargohold_core import aws
+from cargohold_core.config.model import Environment, Project
 from toolkit.audit.run import audit
-from toolkit.config.model import Environment, Project
 from toolkit.credentials.keys import rotate
 from toolkit.demo.legacy_setup import DYNAMODB_FULL_ACCESS, S3_FULL_ACCESS, LegacySetup, make_by_hand
 from toolkit.discover.read import discover

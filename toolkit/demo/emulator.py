@@ -18,8 +18,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from toolkit.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
-from toolkit.errors import CargoholdError
+from cargohold_core.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from cargohold_core.errors import CargoholdError
 
 FAKE_ACCOUNT_ID = "123456789012"  # moto's default account
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from toolkit import aws
-from toolkit.aws import error_code
-from toolkit.config.model import Environment, Table
-from toolkit.errors import CargoholdError
+from cargohold_core import aws
+from cargohold_core.aws import error_code
+from cargohold_core.config.model import Environment, Table
+from cargohold_core.errors import CargoholdError
 
 S3_FULL_ACCESS = "arn:aws:iam::aws:policy/AmazonS3FullAccess"
 DYNAMODB_FULL_ACCESS = "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"

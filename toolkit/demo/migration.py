@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cargohold_core.config.model import Environment
 from migrate import engine
 from migrate.job import load_job
 from migrate.planner import PlanReport, plan
-from toolkit.config.model import Environment
 from toolkit.demo import legacy_app
 from toolkit.migrate_cli import opened
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
+from cargohold_core.config.model import Environment, Project
 from toolkit.audit.run import audit
-from toolkit.config.model import Environment, Project
 from toolkit.cost.run import cost_report
 from toolkit.findings import Report, Status
 from toolkit.health.run import run_health

@@ -17,13 +17,13 @@ from typing import Any
 
 import click
 
-from toolkit import aws
+from cargohold_core import aws
+from cargohold_core.config import declared_resources, load_project
+from cargohold_core.config.model import Environment
+from cargohold_core.errors import CargoholdError
+from cargohold_core.paths import example_config, examples_dir
 from toolkit.bootstrap import bootstrap
-from toolkit.config import declared_resources, load_project
-from toolkit.config.model import Environment
 from toolkit.demo.emulator import moto_server
-from toolkit.errors import CargoholdError
-from toolkit.paths import example_config, examples_dir
 
 DEMO_ENV = "local"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
+from cargohold_core.errors import CargoholdError
 from toolkit.cli_options import command_options
-from toolkit.errors import CargoholdError
 
 FRAGMENT = "discovered.config.yaml"
 IMPORTS = "imports.tf"
@@ -50,7 +50,7 @@ def discover(
     Terraform state bucket and lock table and AWS service-linked roles. A resource config.yaml already declares
     is not rewritten, but gets its import blocks where it exists live, so the first apply adopts it.
     """
-    from toolkit.config import load_project
+    from cargohold_core.config import load_project
     from toolkit.discover.read import discover as run_discover
     from toolkit.discover.write import import_blocks, imports_for, load_discovered, render_fragment
     from toolkit.output import emit

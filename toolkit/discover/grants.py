@@ -1,6 +1,6 @@
 """An IAM policy document back into cargohold grants, when the grant vocabulary can say it exactly.
 
-The candidate grants are rendered again with `toolkit.config.model.policy_document` (the same
+The candidate grants are rendered again with `cargohold_core.config.model.policy_document` (the same
 statements the iam-principal module writes) and compared permission by permission with the live
 document, so a grant is only ever proposed when it allows exactly what the policy allows.
 """
@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cargohold_core.config.model import Bucket, Table, policy_document
+from cargohold_core.config.schema import BucketSpec, Grant, KeyAttribute, PrincipalSpec, TableSpec
+from cargohold_core.paths import grant_vocabulary
 from toolkit.audit import policy
-from toolkit.config.model import Bucket, Table, policy_document
-from toolkit.config.schema import BucketSpec, Grant, KeyAttribute, PrincipalSpec, TableSpec
-from toolkit.paths import grant_vocabulary
 
 _TABLE_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([A-Za-z0-9_.-]+)(/index/\*)?$")
 _S3_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::([a-z0-9.-]+)(/.*)?$")

@@ -17,15 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit import aws
+from cargohold_core import aws
+from cargohold_core.config import names
+from cargohold_core.config.model import Environment, Project
+from cargohold_core.errors import CargoholdError
 from toolkit.audit import policy
 from toolkit.audit.fetch import CannotRead, error_text
 from toolkit.audit.inventory import BucketInfo, PrincipalInfo, TableInfo, read_inventory
 from toolkit.audit.live import lifecycle_scope
-from toolkit.config import names
-from toolkit.config.model import Environment, Project
 from toolkit.discover.grants import Targets, canonical, parse_grants
-from toolkit.errors import CargoholdError
 
 # Remark categories, in the order the report lists them.
 UNEXPRESSED = "could-not-express"  # config.yaml cannot say it; the user must act

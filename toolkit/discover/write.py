@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 import yaml
 
-from toolkit.config.bucket_policy import bucket_policy_statements
-from toolkit.config.load import resolve
-from toolkit.config.model import Environment, Project
-from toolkit.config.render import DeclaredResource, declared_resources
-from toolkit.config.yamlsource import parse
+from cargohold_core.config.bucket_policy import bucket_policy_statements
+from cargohold_core.config.load import resolve
+from cargohold_core.config.model import Environment, Project
+from cargohold_core.config.render import DeclaredResource, declared_resources
+from cargohold_core.config.yamlsource import parse
+from cargohold_core.errors import ConfigError
 from toolkit.discover.grants import canonical
 from toolkit.discover.read import CATEGORIES, CHANGE, HARDENING, UNEXPRESSED, Discovered, Discovery, Remark
-from toolkit.errors import ConfigError
 
 _WIDTH = 116
 _BY_NAME = ("aws_dynamodb_table", "aws_iam_user", "aws_iam_group", "aws_iam_role")

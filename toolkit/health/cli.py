@@ -49,7 +49,7 @@ def health(
 
     Probe objects and items are removed afterwards. Every failure comes with a diagnosis and a fix.
     """
-    from toolkit.config import load_project
+    from cargohold_core.config import load_project
     from toolkit.health.run import run_health
 
     project = load_project(config_path)

@@ -21,7 +21,7 @@ from typing import Any
 
 import boto3
 
-from toolkit.errors import CargoholdError
+from cargohold_core.errors import CargoholdError
 
 ACCESS_KEY_VAR = "AWS_ACCESS_KEY_ID"
 SECRET_KEY_VAR = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 - a variable name, not a secret

@@ -23,9 +23,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from toolkit.aws import error_code, is_emulator
-from toolkit.config.model import Bucket, Environment, Principal, Table
-from toolkit.config.schema import Grant
+from cargohold_core.aws import error_code, is_emulator
+from cargohold_core.config.model import Bucket, Environment, Principal, Table
+from cargohold_core.config.schema import Grant
 from toolkit.findings import Check, Finding, errored, failed, passed
 from toolkit.health import checks, http
 from toolkit.health.credentials import PrincipalCredentials

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from toolkit import __version__, aws
-from toolkit.config.model import Environment, Principal
+from cargohold_core import aws
+from cargohold_core.config.model import Environment, Principal
+from toolkit import __version__
 from toolkit.findings import Report, errored, failed, passed
 from toolkit.health import checks
 from toolkit.health.credentials import (

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from toolkit.errors import CargoholdError
+from cargohold_core.errors import CargoholdError
 from toolkit.findings import Report
 
 REPORT_FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")

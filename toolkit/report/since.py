@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import CargoholdError
+from cargohold_core.errors import CargoholdError
 from toolkit.findings import REPORT_SCHEMA_VERSION, Finding, Report
 
 _HINT = "pass a file written by `cargohold <command> --format json --output FILE`"

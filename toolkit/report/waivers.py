@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.config import yamlsource
-from toolkit.config.diagnostics import did_you_mean
-from toolkit.config.yamlsource import Document
-from toolkit.errors import CargoholdError, ConfigError, Problem
+from cargohold_core.config import yamlsource
+from cargohold_core.config.diagnostics import did_you_mean
+from cargohold_core.config.yamlsource import Document
+from cargohold_core.errors import CargoholdError, ConfigError, Problem
 from toolkit.findings import CATALOGUE, Finding, Report, Status, Waiver, define, failed
 
 WAIVERS_FILE = "cargohold-waivers.yaml"

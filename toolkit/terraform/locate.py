@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from toolkit.errors import TerraformError
+from cargohold_core.errors import TerraformError
 
 ENV_VAR = "CARGOHOLD_TERRAFORM"
 INSTALL_HINT = (

@@ -27,7 +27,7 @@ from typing import Any
 
 from python_terraform import IsFlagged, Terraform
 
-from toolkit.errors import TerraformError
+from cargohold_core.errors import TerraformError
 
 LineCallback = Callable[[str], None]
 

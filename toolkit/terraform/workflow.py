@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import PlanRefused, TerraformError
+from cargohold_core.errors import PlanRefused, TerraformError
 from toolkit.terraform import hcl
 from toolkit.terraform.locate import TerraformBinary, locate_terraform, terraform_version
 from toolkit.terraform.plan import (

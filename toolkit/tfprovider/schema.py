@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from toolkit.paths import provider_schema_dir
+from cargohold_core.paths import provider_schema_dir
 
 VERSION = "6.66.0"
 

@@ -9,7 +9,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from toolkit.s3http import SigV4Signer, encode_key, encode_query
+from cargohold_core.s3http import SigV4Signer, encode_key, encode_query
 
 
 class _PayloadAuth(S3SigV4Auth):

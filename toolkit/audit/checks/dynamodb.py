@@ -3,9 +3,9 @@ declare, judged against the hardened defaults)."""
 
 from __future__ import annotations
 
+from cargohold_core.config.schema import TableSpec
 from toolkit.audit.inventory import TableInfo
 from toolkit.audit.rules import RuleSet, Verdict, bad, ok
-from toolkit.config.schema import TableSpec
 from toolkit.findings import define
 
 TABLE: RuleSet[TableInfo, TableSpec] = RuleSet()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from cargohold_core.config.schema import PrincipalSpec
 from toolkit.audit import policy
 from toolkit.audit.fetch import CannotRead
 from toolkit.audit.inventory import Policy, PrincipalInfo, parse_report_time
 from toolkit.audit.rules import RuleSet, Verdict, bad, ok
-from toolkit.config.schema import PrincipalSpec
 from toolkit.findings import define
 
 PRINCIPAL: RuleSet[PrincipalInfo, PrincipalSpec] = RuleSet()

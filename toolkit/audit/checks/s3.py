@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from cargohold_core.config.schema import BucketSpec
 from toolkit.audit import policy
 from toolkit.audit.inventory import BucketInfo, Inventory
 from toolkit.audit.rules import RuleSet, Verdict, bad, ok
-from toolkit.config.schema import BucketSpec
 from toolkit.findings import define
 
 BUCKET: RuleSet[BucketInfo, BucketSpec] = RuleSet()

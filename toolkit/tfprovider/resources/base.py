@@ -34,7 +34,7 @@ State = dict[str, Any]
 
 def error_code(exc: Exception) -> str:
     """The AWS error code of a failed botocore call ("" for anything else). Kept here, not imported from
-    toolkit.aws, so the provider process starts without the config model (Terraform starts it often)."""
+    cargohold_core.aws, so the provider process starts without the config model (Terraform starts it often)."""
     response = getattr(exc, "response", None)
     return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.config.model import Bucket, Environment
+from cargohold_core.config.model import Bucket, Environment
 
 
 def bucket_policy_statements(bucket: Bucket, env: Environment) -> list[dict[str, Any]]:

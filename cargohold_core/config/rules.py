@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from toolkit.config import names
-from toolkit.config.diagnostics import did_you_mean
-from toolkit.config.schema import BucketSpec, Index, PrincipalSpec, TableSpec
-from toolkit.config.yamlsource import Document, KeyPath
-from toolkit.errors import Problem
-from toolkit.paths import grant_vocabulary
+from cargohold_core.config import names
+from cargohold_core.config.diagnostics import did_you_mean
+from cargohold_core.config.schema import BucketSpec, Index, PrincipalSpec, TableSpec
+from cargohold_core.config.yamlsource import Document, KeyPath
+from cargohold_core.errors import Problem
+from cargohold_core.paths import grant_vocabulary
 
 _MIN_TRANSITION_DAYS = {"STANDARD_IA": 30, "ONEZONE_IA": 30}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.config.model import Bucket, Environment, Principal, Table
+from cargohold_core.config.model import Bucket, Environment, Principal, Table
 
 _SSE = {"sse-s3": "AES256", "sse-kms": "aws:kms"}
 _BILLING = {"on-demand": "PAY_PER_REQUEST", "provisioned": "PROVISIONED"}

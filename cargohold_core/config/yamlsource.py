@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from toolkit.errors import ConfigError, Problem
+from cargohold_core.errors import ConfigError, Problem
 
 KeyPath = tuple[str | int, ...]
 

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from toolkit.config.names import DEFAULT_TEMPLATE
+from cargohold_core.config.names import DEFAULT_TEMPLATE
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")

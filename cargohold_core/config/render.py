@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.config.model import Bucket, Environment, Principal, Table
-from toolkit.config.schema import KeyAttribute
+from cargohold_core.config.model import Bucket, Environment, Principal, Table
+from cargohold_core.config.schema import KeyAttribute
 
 _BILLING = {"on-demand": "PAY_PER_REQUEST", "provisioned": "PROVISIONED"}
 

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import CargoholdError
+from cargohold_core.errors import CargoholdError
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -17,7 +17,7 @@ SOURCE_ENV = "CARGOHOLD_TERRAFORM_SOURCE"
 
 
 def terraform_root() -> Path:
-    """The folder holding `stack/` and `modules/` (shipped as toolkit/_terraform in the wheel).
+    """The folder holding `stack/` and `modules/` (shipped as cargohold_core/_terraform in the wheel).
 
     $CARGOHOLD_TERRAFORM_SOURCE points at another such folder: a team's own fork of the stack.
     """
@@ -52,7 +52,7 @@ def grant_vocabulary() -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def example_config() -> Path:
-    """The bundled example config.yaml (shipped as toolkit/_examples in the wheel)."""
+    """The bundled example config.yaml (shipped as cargohold_core/_examples in the wheel)."""
     for candidate in (_PACKAGE / "_examples" / "config.yaml", _PACKAGE.parent / "config.yaml"):
         if candidate.is_file():
             return candidate

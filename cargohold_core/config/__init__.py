@@ -1,8 +1,8 @@
 """The config model: load config.yaml, validate it, resolve environments, render Terraform inputs."""
 
-from toolkit.config.load import load_project
-from toolkit.config.model import Bucket, Environment, Principal, Project, StateBackend, Table
-from toolkit.config.render import DeclaredResource, declared_resources, tfvars
+from cargohold_core.config.load import load_project
+from cargohold_core.config.model import Bucket, Environment, Principal, Project, StateBackend, Table
+from cargohold_core.config.render import DeclaredResource, declared_resources, tfvars
 
 __all__ = [
     "Bucket",

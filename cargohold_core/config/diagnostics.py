@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from toolkit.config.yamlsource import Document, KeyPath
-from toolkit.errors import Problem
+from cargohold_core.config.yamlsource import Document, KeyPath
+from cargohold_core.errors import Problem
 
 
 def did_you_mean(word: str, choices: typing.Iterable[str]) -> str | None:

@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from toolkit.config import names, rules, yamlsource
-from toolkit.config.diagnostics import did_you_mean, problems_from
-from toolkit.config.model import (
+from cargohold_core.config import names, rules, yamlsource
+from cargohold_core.config.diagnostics import did_you_mean, problems_from
+from cargohold_core.config.model import (
     MANAGED_BY,
     Bucket,
     Environment,
@@ -28,9 +28,9 @@ from toolkit.config.model import (
     Table,
     policy_document,
 )
-from toolkit.config.schema import ENV_NAME, ConfigFile, EnvironmentSpec, Resources, StateSettings
-from toolkit.config.yamlsource import Document, KeyPath, Location
-from toolkit.errors import ConfigError, Problem
+from cargohold_core.config.schema import ENV_NAME, ConfigFile, EnvironmentSpec, Resources, StateSettings
+from cargohold_core.config.yamlsource import Document, KeyPath, Location
+from cargohold_core.errors import ConfigError, Problem
 
 KINDS = ("buckets", "tables", "principals")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.config.model import Bucket, Environment, Principal, Table
-from toolkit.config.schema import KeyAttribute
+from cargohold_core.config.model import Bucket, Environment, Principal, Table
+from cargohold_core.config.schema import KeyAttribute
 
 _SSE = {"sse-s3": "SSE-S3 (AES256)", "sse-kms": "SSE-KMS"}
 

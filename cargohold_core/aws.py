@@ -13,8 +13,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from toolkit.config.model import Environment
-from toolkit.errors import AwsError
+from cargohold_core.config.model import Environment
+from cargohold_core.errors import AwsError
 
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -58,24 +58,6 @@ def unprefix_account_host(request: Any, **_: Any) -> None:
     host = parts.netloc.split(".", 1)
     if len(host) == 2 and host[0].isdigit() and len(host[0]) == 12:
         request.url = urlunsplit(parts._replace(netloc=host[1]))
-
-
-def terraform_env(env: Environment) -> dict[str, str]:
-    """Environment variables Terraform needs for this environment (credentials only for emulators)."""
-    out = {"AWS_REGION": env.region, "AWS_DEFAULT_REGION": env.region}
-    if is_emulator(env.endpoint):
-        # The AWS provider cannot be downloaded for an emulator run (nor should it talk to one):
-        # Terraform installs cargohold's emulator provider, which serves the same 6.66.0 schema.
-        from toolkit.terraform.locate import default_cache_dir
-        from toolkit.tfprovider import mirror
-
-        out["TF_CLI_CONFIG_FILE"] = str(mirror.cli_config(default_cache_dir()))
-        creds = session(env).get_credentials()
-        if creds is not None:
-            frozen = creds.get_frozen_credentials()
-            out["AWS_ACCESS_KEY_ID"] = frozen.access_key or ""
-            out["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key or ""
-    return out
 
 
 def error_code(exc: ClientError) -> str:

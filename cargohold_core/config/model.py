@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.config.schema import BucketSpec, ConfigFile, EnvironmentSpec, PrincipalSpec, TableSpec
-from toolkit.paths import grant_vocabulary
+from cargohold_core.config.schema import BucketSpec, ConfigFile, EnvironmentSpec, PrincipalSpec, TableSpec
+from cargohold_core.paths import grant_vocabulary
 
 MANAGED_BY = "cargohold"
 
@@ -83,8 +83,8 @@ class Environment:
 
     def principal(self, key: str) -> Principal:
         """The principal with this config key, or one clear error naming the ones there are."""
-        from toolkit.config.diagnostics import did_you_mean
-        from toolkit.errors import CargoholdError
+        from cargohold_core.config.diagnostics import did_you_mean
+        from cargohold_core.errors import CargoholdError
 
         if key in self.principals:
             return self.principals[key]
@@ -104,8 +104,8 @@ class Project:
     environments: dict[str, Environment]
 
     def environment(self, name: str) -> Environment:
-        from toolkit.config.diagnostics import did_you_mean
-        from toolkit.errors import CargoholdError
+        from cargohold_core.config.diagnostics import did_you_mean
+        from cargohold_core.errors import CargoholdError
 
         if name in self.environments:
             return self.environments[name]
