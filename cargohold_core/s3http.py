@@ -18,6 +18,7 @@ Everything else (HEAD for verify, DeleteObjects, endpoint/credential resolution)
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import html
@@ -27,9 +28,10 @@ import re
 import socket
 import ssl
 import time
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -146,11 +148,17 @@ class S3Connection:
         self._ssl_context = ssl_context
         self._sock: socket.socket | None = None
         self._reader: Any = None  # io.BufferedReader over the socket
+        self._proxy = proxy_for(scheme, host)
+        # plain HTTP through a proxy: requests in absolute form (HTTPS goes through a CONNECT tunnel)
+        self._forward = f"http://{host}:{self._port}" if self._proxy is not None and scheme == "http" else ""
 
     def _connect(self) -> socket.socket:
-        sock = socket.create_connection((self._host, self._port), timeout=self._connect_timeout)
+        where = (self._proxy.host, self._proxy.port) if self._proxy is not None else (self._host, self._port)
+        sock = socket.create_connection(where, timeout=self._connect_timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._proxy is not None and self._scheme == "https":
+                self._tunnel(sock, self._proxy)
             if self._scheme == "https":
                 context = self._ssl_context or ssl.create_default_context()
                 sock = context.wrap_socket(sock, server_hostname=self._host)
@@ -162,9 +170,23 @@ class S3Connection:
         self._reader = sock.makefile("rb", buffering=65536)
         return sock
 
+    def _tunnel(self, sock: socket.socket, proxy: Proxy) -> None:
+        """CONNECT through the proxy to the endpoint; TLS then runs end to end inside the tunnel."""
+        authority = f"{self._host}:{self._port}"
+        auth = f"proxy-authorization: {proxy.authorization}\r\n" if proxy.authorization else ""
+        sock.sendall(f"CONNECT {authority} HTTP/1.1\r\nhost: {authority}\r\n{auth}\r\n".encode("latin-1"))
+        reader = sock.makefile("rb", buffering=0)
+        status = reader.readline(65537).split(None, 2)
+        while reader.readline(65537) not in (b"\r\n", b"\n", b""):
+            pass
+        if len(status) < 2 or not status[1].startswith(b"2"):
+            raise TransportError(f"the proxy {proxy.host}:{proxy.port} refused CONNECT {authority}: {status[1:]!r}")
+
     def request(self, method: str, target: str, headers: dict[str, str], body: bytes | memoryview) -> Response:
         """Send one request; return the response with its whole body. Raises TransportError."""
-        head = [f"{method} {target} HTTP/1.1\r\n"]
+        head = [f"{method} {self._forward}{target} HTTP/1.1\r\n"]
+        if self._forward and self._proxy is not None and self._proxy.authorization:
+            head.append(f"proxy-authorization: {self._proxy.authorization}\r\n")
         for name, value in headers.items():
             head.append(f"{name}: {value}\r\n")
         head.append(f"content-length: {len(body)}\r\n\r\n")
@@ -254,6 +276,32 @@ def xml_field(body: bytes, name: str) -> str | None:
     if m is None:
         return None
     return html.unescape(m.group(1).decode("utf-8", "replace"))  # &quot; and &#34; (Go servers) alike
+
+
+@dataclass(frozen=True)
+class Proxy:
+    host: str
+    port: int
+    authorization: str | None  # a Proxy-Authorization value, from credentials in the proxy URL
+
+
+def proxy_for(scheme: str, host: str) -> Proxy | None:
+    """The proxy for a request to `host`, from HTTPS_PROXY / HTTP_PROXY and NO_PROXY (either case), the
+    environment variables botocore honours; None to connect directly. Loopback is never proxied (an
+    emulator there is this machine's own)."""
+    if host in ("localhost", "::1") or host.startswith("127.") or urllib.request.proxy_bypass(host):
+        return None
+    url = urllib.request.getproxies_environment().get(scheme)
+    if not url:
+        return None
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if not parts.hostname:
+        return None
+    authorization = None
+    if parts.username is not None:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+    return Proxy(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), authorization)
 
 
 def ca_bundle() -> str | None:

@@ -1,15 +1,22 @@
-"""The lean SigV4 signer must sign exactly as botocore's S3SigV4Auth does."""
+"""The S3 request layer: the lean SigV4 signer signs exactly as botocore's S3SigV4Auth does, and
+connections go through the proxy the environment names, as botocore's do."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import uuid
+from urllib.parse import urlsplit
 
+import boto3
 import pytest
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from cargohold_core.s3http import SigV4Signer, encode_key, encode_query
+from cargohold_core.s3http import S3Connection, SigV4Signer, TransportError, encode_key, encode_query, proxy_for
+from tests.support.http_proxy import forwarding_proxy
+from toolkit.demo.emulator import Emulator
 
 
 class _PayloadAuth(S3SigV4Auth):
@@ -79,3 +86,51 @@ def test_signing_key_is_cached_per_day() -> None:
     assert s._key_cache is first
     s.sign(headers={}, amz_date="20260102T000000Z", **kw)  # type: ignore[arg-type]
     assert s._key_cache is not first
+
+
+def test_proxy_settings_are_the_environment_botocore_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert proxy_for("https", "s3.eu-west-1.amazonaws.com") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://user%40corp:p%3Ass@proxy.corp:3128")
+    monkeypatch.setenv("NO_PROXY", ".internal.example")
+    found = proxy_for("https", "bucket.s3.eu-west-1.amazonaws.com")
+    assert found is not None and (found.host, found.port) == ("proxy.corp", 3128)
+    assert found.authorization == "Basic " + base64.b64encode(b"user@corp:p:ss").decode()
+    assert proxy_for("http", "bucket.s3.eu-west-1.amazonaws.com") is None  # HTTPS_PROXY is for https only
+    assert proxy_for("https", "minio.internal.example") is None  # NO_PROXY
+    assert proxy_for("https", "127.0.0.1") is None  # loopback: never proxied
+
+
+def test_plain_http_goes_through_the_proxy_to_a_real_s3_server(moto: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    parts = urlsplit(moto.endpoint)
+    s3 = boto3.client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    bucket = f"proxied-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    with forwarding_proxy((parts.hostname or "", parts.port or 80)) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://ops:secret@127.0.0.1:{proxy.port}")
+        # TEST-NET-1, routed nowhere: only the proxy, which sends everything to moto, reaches it
+        host = f"192.0.2.10:{parts.port}"
+        conn = S3Connection(scheme="http", host="192.0.2.10", port=parts.port, connect_timeout=5, read_timeout=5)
+        body = b"through the proxy"
+        path = f"/{bucket}/hello.txt"
+        signed = SigV4Signer(boto3.Session().get_credentials(), "us-east-1").sign(
+            method="PUT", host=host, path=path, query="", headers={}, payload_sha256=hashlib.sha256(body).hexdigest()
+        )
+        response = conn.request("PUT", path, signed, body)
+        conn.close()
+    assert response.status == 200, response.body
+    assert proxy.lines == [f"PUT http://{host}{path} HTTP/1.1"]  # absolute form, to the proxy
+    assert proxy.authorizations == ["Basic " + base64.b64encode(b"ops:secret").decode()]
+    assert s3.get_object(Bucket=bucket, Key="hello.txt")["Body"].read() == body
+
+
+def test_https_through_a_proxy_that_refuses_connect_is_one_transport_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with forwarding_proxy(("127.0.0.1", 9)) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
+        conn = S3Connection(
+            scheme="https", host="bucket.s3.eu-west-1.amazonaws.com", port=None, connect_timeout=5, read_timeout=5
+        )
+        with pytest.raises(TransportError, match=r"refused CONNECT bucket\.s3\.eu-west-1\.amazonaws\.com:443"):
+            conn.request("GET", "/", {}, b"")
+    assert proxy.lines == ["CONNECT bucket.s3.eu-west-1.amazonaws.com:443 HTTP/1.1"]
