@@ -304,6 +304,16 @@ def proxy_for(scheme: str, host: str) -> Proxy | None:
     return Proxy(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), authorization)
 
 
+_VIRTUAL_HOSTABLE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+
+
+def virtual_hostable(bucket: str) -> bool:
+    """Whether AWS can serve the bucket virtual-hosted style (`bucket.s3.region.amazonaws.com`): the one
+    addressing rule. A name with dots (or anything that is not one DNS label) goes path style, since it
+    would break the TLS wildcard certificate."""
+    return _VIRTUAL_HOSTABLE.match(bucket) is not None
+
+
 def ca_bundle() -> str | None:
     """AWS_CA_BUNDLE when set, else certifi's bundle when installed (as botocore does), else the system's."""
     env = os.environ.get("AWS_CA_BUNDLE")

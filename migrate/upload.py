@@ -65,6 +65,7 @@ from cargohold_core.s3http import (
     encode_key,
     encode_query,
     full_jitter,
+    virtual_hostable,
     xml_field,
 )
 from migrate.types import UploadItem, UploadResult
@@ -304,7 +305,7 @@ class Uploader:
         parts = urlsplit(base)
         self._scheme = parts.scheme or "https"
         aws_host = parts.hostname is not None and parts.hostname.endswith((".amazonaws.com", ".amazonaws.com.cn"))
-        if self.endpoint is None and aws_host and "." not in bucket:
+        if self.endpoint is None and aws_host and virtual_hostable(bucket):
             self._host = f"{bucket}.{parts.netloc}"  # virtual-hosted style on AWS
             self._prefix = ""
         else:

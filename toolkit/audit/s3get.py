@@ -32,7 +32,6 @@ import base64
 import http.client
 import json
 import random
-import re
 import ssl
 import threading
 import time
@@ -55,6 +54,7 @@ from cargohold_core.s3http import (
     TransportError,
     ca_bundle,
     full_jitter,
+    virtual_hostable,
 )
 
 # Operation -> the subresource that names it in the query string (GET /{bucket}?{subresource}).
@@ -81,10 +81,9 @@ USER_AGENT = "cargohold-audit s3get"
 _CONNECT_TIMEOUT = 10.0  # as cargohold_core.aws.RETRIES
 _READ_TIMEOUT = 60.0
 _AWS_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn")
+
+
 # Names botocore would put in the host name (DNS-compatible, no dots: a dot would break the TLS wildcard).
-_VIRTUAL_HOSTABLE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-
-
 class S3ReadError(BotoCoreError):
     """A bucket-configuration GET got no usable answer (the connection failed on every attempt, or the
     answer could not be parsed). A BotoCoreError, so `fetch.read` reports it as unreadable."""
@@ -364,7 +363,7 @@ def aws_address(bucket: str, region: str) -> _Address:
     style on it for names that cannot be a host name label (dots would also break the TLS wildcard)."""
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     regional = f"s3.{region}.{suffix}"
-    if _VIRTUAL_HOSTABLE.match(bucket):
+    if virtual_hostable(bucket):
         host = f"{bucket}.{regional}"
         return _Address("https", host, None, host, "/")
     return _Address("https", regional, None, regional, "/" + quote(bucket, safe="~"))

@@ -14,8 +14,17 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from cargohold_core.s3http import S3Connection, SigV4Signer, TransportError, encode_key, encode_query, proxy_for
+from cargohold_core.s3http import (
+    S3Connection,
+    SigV4Signer,
+    TransportError,
+    encode_key,
+    encode_query,
+    proxy_for,
+    virtual_hostable,
+)
 from tests.support.http_proxy import forwarding_proxy
+from toolkit.audit.s3get import aws_address
 from toolkit.demo.emulator import Emulator
 
 
@@ -134,3 +143,12 @@ def test_https_through_a_proxy_that_refuses_connect_is_one_transport_error(monke
         with pytest.raises(TransportError, match=r"refused CONNECT bucket\.s3\.eu-west-1\.amazonaws\.com:443"):
             conn.request("GET", "/", {}, b"")
     assert proxy.lines == ["CONNECT bucket.s3.eu-west-1.amazonaws.com:443 HTTP/1.1"]
+
+
+@pytest.mark.parametrize(
+    ("bucket", "virtual"),
+    [("lms-prod-docs", True), ("logs.example.com", False), ("Upper", False), ("-edge", False), ("ab", False)],
+)
+def test_one_addressing_rule_for_the_uploader_and_the_audit(bucket: str, virtual: bool) -> None:
+    assert virtual_hostable(bucket) is virtual
+    assert (aws_address(bucket, "eu-west-1").hostname == f"{bucket}.s3.eu-west-1.amazonaws.com") is virtual
