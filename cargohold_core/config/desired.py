@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cargohold_core.config.model import Bucket, Environment, Principal, Table
+from cargohold_core.config.render import access_log_target
 
 _SSE = {"sse-s3": "AES256", "sse-kms": "aws:kms"}
 _BILLING = {"on-demand": "PAY_PER_REQUEST", "provisioned": "PROVISIONED"}
@@ -25,13 +26,6 @@ def desired_state(env: Environment) -> dict[str, dict[str, dict[str, Any]]]:
 def bucket_state(bucket: Bucket, env: Environment) -> dict[str, Any]:
     s = bucket.spec
     public = s.public_read_prefix is not None
-    logging = None
-    if s.access_logging is not None:
-        target = s.access_logging.target_bucket
-        logging = {
-            "target_bucket": env.buckets[target].name if target in env.buckets else target,
-            "target_prefix": s.access_logging.target_prefix,
-        }
     return {
         "name": bucket.name,
         "versioning": "Enabled" if s.versioning or s.object_lock else None,
@@ -76,7 +70,7 @@ def bucket_state(bucket: Bucket, env: Environment) -> dict[str, Any]:
             }
             for c in s.cors
         ],
-        "logging": logging,
+        "logging": access_log_target(bucket, env),
         "replication": s.replication is not None,
         "object_lock": s.object_lock.model_dump() if s.object_lock else None,
     }

@@ -31,15 +31,21 @@ def tfvars(env: Environment) -> dict[str, Any]:
     }
 
 
+def access_log_target(bucket: Bucket, env: Environment) -> dict[str, str] | None:
+    """Where the bucket's server access logs go (a target given by its key in this config resolved to its
+    AWS name), or None when logging is off."""
+    logging = bucket.spec.access_logging
+    if logging is None:
+        return None
+    target = logging.target_bucket
+    return {
+        "target_bucket": env.buckets[target].name if target in env.buckets else target,
+        "target_prefix": logging.target_prefix,
+    }
+
+
 def _bucket(bucket: Bucket, env: Environment) -> dict[str, Any]:
     s = bucket.spec
-    logging = None
-    if s.access_logging:
-        target = s.access_logging.target_bucket
-        logging = {
-            "target_bucket": env.buckets[target].name if target in env.buckets else target,
-            "target_prefix": s.access_logging.target_prefix,
-        }
     return {
         "name": bucket.name,
         "force_destroy": s.force_destroy,
@@ -67,7 +73,7 @@ def _bucket(bucket: Bucket, env: Environment) -> dict[str, Any]:
         "tls_only": s.tls_only,
         "min_tls_version": s.min_tls_version,
         "deny_unencrypted_uploads": s.deny_unencrypted_uploads,
-        "access_logging": logging,
+        "access_logging": access_log_target(bucket, env),
         "replication": s.replication.model_dump() if s.replication else None,
         "object_lock": s.object_lock.model_dump() if s.object_lock else None,
         "intelligent_tiering": s.intelligent_tiering.model_dump() if s.intelligent_tiering else None,
