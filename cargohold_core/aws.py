@@ -15,9 +15,9 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from cargohold_core.config.model import Environment
 from cargohold_core.errors import AwsError
+from cargohold_core.s3http import is_loopback
 
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 # Credentials an emulator accepts (when the environment has none); never real ones. AWS's documented
@@ -27,7 +27,7 @@ FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS
 
 
 def is_emulator(endpoint: str | None) -> bool:
-    return bool(endpoint) and urlparse(endpoint).hostname in _LOOPBACK
+    return endpoint is not None and is_loopback(urlparse(endpoint).hostname)
 
 
 def session(env: Environment, *, region: str | None = None) -> boto3.Session:

@@ -278,6 +278,14 @@ def xml_field(body: bytes, name: str) -> str | None:
     return html.unescape(m.group(1).decode("utf-8", "replace"))  # &quot; and &#34; (Go servers) alike
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether `host` is this machine, where an emulator runs (the one rule for "an emulator endpoint")."""
+    return host in LOOPBACK_HOSTS
+
+
 @dataclass(frozen=True)
 class Proxy:
     host: str
@@ -289,7 +297,7 @@ def proxy_for(scheme: str, host: str) -> Proxy | None:
     """The proxy for a request to `host`, from HTTPS_PROXY / HTTP_PROXY and NO_PROXY (either case), the
     environment variables botocore honours; None to connect directly. Loopback is never proxied (an
     emulator there is this machine's own)."""
-    if host in ("localhost", "::1") or host.startswith("127.") or urllib.request.proxy_bypass(host):
+    if is_loopback(host) or urllib.request.proxy_bypass(host):
         return None
     url = urllib.request.getproxies_environment().get(scheme)
     if not url:

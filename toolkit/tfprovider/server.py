@@ -24,12 +24,12 @@ import grpc
 from tf.gen import tfplugin_pb2 as pb
 from tf.gen import tfplugin_pb2_grpc as rpc
 
+from cargohold_core.s3http import is_loopback
 from toolkit.tfprovider import schema, values
 from toolkit.tfprovider.resources.base import Api, ResourceError
 
 PROVIDER_NAME = "cargohold emulator provider"
 SERVICES = ("s3", "dynamodb", "iam", "sts", "applicationautoscaling", "kms")
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _error(summary: str, detail: str = "") -> Any:
@@ -74,7 +74,7 @@ def loopback_problem(endpoints: dict[str, str]) -> str | None:
     if missing:
         return f"no endpoint for {', '.join(missing)}: this provider only talks to a local emulator"
     for service, url in sorted(endpoints.items()):
-        if service in SERVICES and urlsplit(url).hostname not in LOOPBACK:
+        if service in SERVICES and not is_loopback(urlsplit(url).hostname):
             return f"endpoint {service} = {url} is not on loopback: this provider only talks to a local emulator"
     return None
 
