@@ -219,13 +219,13 @@ def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
 def _table_live(t: TableInfo, want: dict[str, Any]) -> dict[str, Any]:
     d = t.description.get()
     types = {a["AttributeName"]: a["AttributeType"] for a in d.get("AttributeDefinitions", [])}
-    keys = {k["KeyType"]: k["AttributeName"] for k in d.get("KeySchema", [])}
+    hash_key, range_key = _keys(d.get("KeySchema", []), types)
     sse = d.get("SSEDescription") or {}
     stream = d.get("StreamSpecification") or {}
     kms = sse.get("SSEType") == "KMS" and sse.get("Status") in ("ENABLED", "UPDATING")
     return {
-        "hash_key": {"name": keys.get("HASH"), "type": types.get(keys.get("HASH", ""))},
-        "range_key": {"name": keys["RANGE"], "type": types.get(keys["RANGE"])} if "RANGE" in keys else None,
+        "hash_key": hash_key,
+        "range_key": range_key,
         "billing_mode": (d.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED"),
         "point_in_time_recovery": t.pitr.get(),
         "ttl_attribute": t.ttl_attribute.get(),
@@ -239,16 +239,22 @@ def _table_live(t: TableInfo, want: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _keys(schema: list[dict[str, Any]], types: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A table's or an index's (hash key, range key) as {name, type}, from its KeySchema."""
+    keys = {k["KeyType"]: k["AttributeName"] for k in schema}
+    hash_key = {"name": keys.get("HASH"), "type": types.get(keys.get("HASH", ""))}
+    range_key = {"name": keys["RANGE"], "type": types.get(keys["RANGE"])} if "RANGE" in keys else None
+    return hash_key, range_key
+
+
 def _indexes(indexes: list[dict[str, Any]], types: dict[str, str]) -> list[dict[str, Any]]:
     out = []
     for ix in indexes:
-        keys = {k["KeyType"]: k["AttributeName"] for k in ix.get("KeySchema", [])}
         projection = ix.get("Projection") or {}
         out.append(
             index_state(
                 ix["IndexName"],
-                {"name": keys.get("HASH"), "type": types.get(keys.get("HASH", ""))},
-                {"name": keys["RANGE"], "type": types.get(keys["RANGE"])} if "RANGE" in keys else None,
+                *_keys(ix.get("KeySchema", []), types),
                 projection.get("ProjectionType", "ALL"),
                 projection.get("NonKeyAttributes", []),
             )
