@@ -135,12 +135,8 @@ def discover(
         "principals": {p.name: k for k, p in env.principals.items()},
     }
     wanted = _selector(match)
-
-    def admit(section: str, name: str) -> bool:
-        return wanted(name)
-
-    buckets = [b for b in inventory.buckets.value or [] if b.name != env.state.bucket and admit("buckets", b.name)]
-    tables = [t for t in inventory.tables.value or [] if t.name != env.state.lock_table and admit("tables", t.name)]
+    buckets = [b for b in inventory.buckets.value or [] if b.name != env.state.bucket and wanted(b.name)]
+    tables = [t for t in inventory.tables.value or [] if t.name != env.state.lock_table and wanted(t.name)]
     taken = {s: set(by_name.values()) for s, by_name in declared.items()}
 
     def key_of(section: str, name: str) -> str:
@@ -170,7 +166,7 @@ def discover(
     for p in inventory.principals.value or []:
         if p.path.startswith("/aws-reserved/") or (p.kind == "role" and p.name in replication_roles):
             continue  # AWS SSO's roles; the replication role belongs to its bucket
-        if admit("principals", p.name):
+        if wanted(p.name):
             key = key_of("principals", p.name)
             _add(found, "principals", key, p.name, functools.partial(_principal, p, key, found, extra, targets))
     if not include_declared:
@@ -192,18 +188,21 @@ def _keep_declarations(found: Discovery, declared: dict[str, dict[str, str]]) ->
     """The resources config.yaml declares stay as it declares them: each found live is marked for import
     only (the first apply must adopt it, not try to create it again), and what discover would have said
     about its live settings is dropped (`cargohold drift` compares them with config.yaml after the import)."""
-    for section, items in found.sections().items():
-        for key, item in items.items():
-            if declared[section].get(item.name) != key:
-                continue
-            item.declared = True
-            found.remarks = [r for r in found.remarks if (r.section, r.name) != (section, item.name)]
-            found.remark(
-                DECLARED,
-                item,
-                f"declared in config.yaml as {section}.{key} and exists live: imports.tf adopts it (a no-op where "
-                "Terraform's state already manages it); config.yaml's settings apply",
-            )
+    kept = {
+        (section, item.name): item
+        for section, items in found.sections().items()
+        for key, item in items.items()
+        if declared[section].get(item.name) == key
+    }
+    found.remarks = [r for r in found.remarks if (r.section, r.name) not in kept]
+    for (section, _), item in kept.items():
+        item.declared = True
+        found.remark(
+            DECLARED,
+            item,
+            f"declared in config.yaml as {section}.{item.key} and exists live: imports.tf adopts it (a no-op where "
+            "Terraform's state already manages it); config.yaml's settings apply",
+        )
 
 
 def _bucket_names(env: Environment) -> list[str]:
