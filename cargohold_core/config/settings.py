@@ -123,12 +123,8 @@ def principal_settings(principal: Principal) -> list[str]:
     out = [f"{spec.kind} {principal.arn}"]
     if spec.kind == "role":
         out.append(f"assumable by: {', '.join(spec.assume_role_services + spec.assume_role_arns) or 'nobody yet'}")
-    for statement in (principal.policy or {}).get("Statement", []):
-        actions = statement.get("Action", [])
-        resources = statement.get("Resource", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = [resources] if isinstance(resources, str) else resources
-        out.append(f"{statement.get('Effect', 'Allow')} {', '.join(actions)} on {', '.join(resources)}")
+    for statement in principal.policy["Statement"]:  # model._statement: Allow, lists of actions and resources
+        out.append(f"{statement['Effect']} {', '.join(statement['Action'])} on {', '.join(statement['Resource'])}")
     if spec.permissions_boundary_arn:
         out.append(f"permissions boundary: {spec.permissions_boundary_arn}")
     return out
