@@ -190,12 +190,13 @@ def catalogue_ids() -> set[str]:
     """Every check id any command runs. A waivers file is shared by audit, health and cost, so during an
     audit a waiver of a health check is valid: the modules that declare checks are imported here (where
     used, so that importing the report package does not import every command)."""
-    from toolkit.audit import drift
-    from toolkit.audit.checks import dynamodb, iam, s3
-    from toolkit.cost import checks as cost_checks
-    from toolkit.health import checks as health_checks
+    import toolkit.audit.checks.dynamodb
+    import toolkit.audit.checks.iam
+    import toolkit.audit.checks.s3
+    import toolkit.audit.drift
+    import toolkit.cost.checks
+    import toolkit.health.checks  # noqa: F401
 
-    del drift, dynamodb, iam, s3, cost_checks, health_checks  # imported for the checks they declare
     return set(CATALOGUE.ids())
 
 
