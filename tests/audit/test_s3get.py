@@ -24,7 +24,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
@@ -34,6 +33,7 @@ from cargohold_core import aws
 from cargohold_core.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from cargohold_core.config.model import Environment
 from tests.audit.conftest import load
+from tests.support.botocore_signer import FixedTimeS3Auth
 from tests.support.terraform_apply import provision
 from toolkit.audit import inventory
 from toolkit.audit.fetch import Fetched, Reader, read
@@ -524,23 +524,6 @@ def test_counts_every_request_and_is_thread_safe(world: World) -> None:
 # --- signatures: byte-identical to botocore's for the request botocore itself would send ---------
 
 
-class _FixedTime(S3SigV4Auth):
-    def __init__(self, credentials: Credentials, region: str, amz_date: str) -> None:
-        super().__init__(credentials, "s3", region)
-        self._amz_date = amz_date
-
-    def add_auth(self, request: AWSRequest) -> None:
-        import botocore.auth
-
-        ba: Any = botocore.auth
-        real = ba.get_current_datetime
-        ba.get_current_datetime = lambda: datetime.datetime.strptime(self._amz_date, "%Y%m%dT%H%M%SZ")
-        try:
-            super().add_auth(request)
-        finally:
-            ba.get_current_datetime = real
-
-
 class _Captured(Exception):
     def __init__(self, url: str) -> None:
         self.url = url
@@ -607,7 +590,7 @@ def test_signature_matches_botocore(
         amz_date=amz_date,
     )
     request = AWSRequest(method="GET", url=url, headers={"User-Agent": "y"})
-    _FixedTime(creds, region, amz_date).add_auth(request)
+    FixedTimeS3Auth(creds, region, amz_date).add_auth(request)
     assert parts.netloc == address.host_header
     assert ours["authorization"] == request.headers["Authorization"]
     assert ours["x-amz-content-sha256"] == request.headers["X-Amz-Content-SHA256"] == EMPTY_SHA256

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import boto3
 import pytest
-from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -23,29 +22,10 @@ from cargohold_core.s3http import (
     proxy_for,
     virtual_hostable,
 )
+from tests.support.botocore_signer import FixedTimeS3Auth
 from tests.support.http_proxy import forwarding_proxy
 from toolkit.audit.s3get import aws_address
 from toolkit.demo.emulator import Emulator
-
-
-class _PayloadAuth(S3SigV4Auth):
-    """botocore's signer with a fixed timestamp."""
-
-    def __init__(self, *a: object, amz_date: str) -> None:
-        super().__init__(*a)  # type: ignore[arg-type]
-        self._amz_date = amz_date
-
-    def add_auth(self, request: AWSRequest) -> None:
-        import botocore.auth as ba
-
-        real = ba.get_current_datetime
-        import datetime
-
-        ba.get_current_datetime = lambda: datetime.datetime.strptime(self._amz_date, "%Y%m%dT%H%M%SZ")
-        try:
-            super().add_auth(request)
-        finally:
-            ba.get_current_datetime = real
 
 
 @pytest.mark.parametrize("token", [None, "session-token/+="])
@@ -79,7 +59,7 @@ def test_signature_matches_botocore(
     )
     url = f"http://{host}{path}" + (f"?{query}" if query else "")
     req = AWSRequest(method=method, url=url, headers=dict(headers), data=body)
-    _PayloadAuth(creds, "s3", "eu-west-1", amz_date=amz_date).add_auth(req)
+    FixedTimeS3Auth(creds, "eu-west-1", amz_date).add_auth(req)
     assert ours["authorization"] == req.headers["Authorization"]
     assert ours["x-amz-content-sha256"] == req.headers["X-Amz-Content-SHA256"] == payload
     assert ours.get("x-amz-security-token") == (req.headers.get("X-Amz-Security-Token"))
