@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from cargohold_core.config.model import Environment
 from cargohold_core.errors import AwsError
-from cargohold_core.s3http import is_loopback
+from cargohold_core.net import is_loopback
 
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
 

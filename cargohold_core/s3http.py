@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from cargohold_core.net import is_loopback
+
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
@@ -276,14 +278,6 @@ def xml_field(body: bytes, name: str) -> str | None:
     if m is None:
         return None
     return html.unescape(m.group(1).decode("utf-8", "replace"))  # &quot; and &#34; (Go servers) alike
-
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-def is_loopback(host: str | None) -> bool:
-    """Whether `host` is this machine, where an emulator runs (the one rule for "an emulator endpoint")."""
-    return host in LOOPBACK_HOSTS
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import grpc
 from tf.gen import tfplugin_pb2 as pb
 from tf.gen import tfplugin_pb2_grpc as rpc
 
-from cargohold_core.s3http import is_loopback
+from cargohold_core.net import is_loopback
 from toolkit.tfprovider import schema, values
 from toolkit.tfprovider.resources.base import Api, ResourceError
 
