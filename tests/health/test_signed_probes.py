@@ -16,6 +16,7 @@ from health_support import Deployed, RcloneS3, client, example_config
 
 from cargohold_core.config import Environment, load_project
 from tests.support.moto_api import set_auth
+from tests.support.moto_gaps import S3_ACTION_ALIASES
 from toolkit.demo.emulator import Emulator
 from toolkit.findings import Status
 from toolkit.health import checks, probes
@@ -135,10 +136,9 @@ def test_principal_is_denied_what_it_was_not_granted(iam_deployed: Deployed, enf
 def test_over_privileged_principal_fails_least_privilege(
     iam_moto: Emulator, deploy: Callable[..., Deployed], enforce_iam: Callable[[], None], monkeypatch: Any
 ) -> None:
-    extra = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}],
-    }
+    # Under both names: the IAM action AWS checks, and the operation name moto 5.2 checks (moto_gaps).
+    actions = ["s3:ListAllMyBuckets", S3_ACTION_ALIASES["s3:ListAllMyBuckets"]]
+    extra = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
     deployed = deploy(iam_moto.endpoint, extra_policy=extra)
     enforce_iam()
     run = Run(env=deployed.env, operator=boto3.Session(), principal=deployed.env.principals["app"])

@@ -1,4 +1,8 @@
-"""What moto cannot hold, in one place for the tests that compare an emulated account with what was asked.
+"""What moto gets wrong, in one place for the tests that compare an emulated account with what was asked.
+
+With IAM enforcement on, moto 5.2 authorises an S3 call under its operation's name (s3:ListBuckets,
+s3:ListObjectsV2, s3:HeadObject) where AWS checks the IAM action (s3:ListAllMyBuckets, s3:ListBucket,
+s3:GetObject). A test that grants one of those actions grants it under both names (`S3_ACTION_ALIASES`).
 
 moto drops a lifecycle rule's NoncurrentVersionExpiration.NewerNoncurrentVersions (real S3 keeps it). So on
 a bucket that sets `newer_noncurrent_versions` (examples/lms-materials) every plan proposes to set it again,
@@ -7,6 +11,13 @@ and drift reports the bucket's lifecycle. Tests accept exactly that difference a
 from __future__ import annotations
 
 from typing import Any
+
+# IAM action (what AWS checks) -> the operation name moto 5.2 checks instead.
+S3_ACTION_ALIASES = {
+    "s3:ListAllMyBuckets": "s3:ListBuckets",
+    "s3:ListBucket": "s3:ListObjectsV2",
+    "s3:GetObject": "s3:HeadObject",
+}
 
 DROPPED = "newer_noncurrent_versions"  # the desired-state model's name for the field moto drops
 
