@@ -37,7 +37,7 @@ class BucketInfo:
     region: str | None  # from ListBuckets (BucketRegion) where the endpoint reports it
     public_access_block: Fetched[dict[str, bool] | None]
     policy: Fetched[dict[str, Any] | None]
-    policy_is_public: Fetched[bool | None]  # AWS's own verdict (GetBucketPolicyStatus); None: no policy
+    policy_is_public: Fetched[bool | None]  # AWS's own verdict (GetBucketPolicyStatus); None: not asked or not given
     ownership: Fetched[str | None]
     acl_grants: Fetched[list[dict[str, Any]]]  # [] when ownership is BucketOwnerEnforced (ACLs ignored)
     encryption: Fetched[dict[str, Any] | None]  # {"algorithm", "kms_key_arn", "bucket_key"}
@@ -234,7 +234,8 @@ def _finish_bucket(
     elif policy_module.public_allows(policy.value):
         # AWS's own verdict, asked only when a statement allows everyone: a policy of Deny statements
         # (TLS-only) or of named principals cannot be public.
-        status = read(lambda: bool(s3.get_bucket_policy_status(Bucket=name)["PolicyStatus"]["IsPublic"]))
+        # An S3-compatible server may leave IsPublic out: no verdict (None), the policy's own reading decides.
+        status = read(lambda: s3.get_bucket_policy_status(Bucket=name)["PolicyStatus"].get("IsPublic"))
     grants: Fetched[list[dict[str, Any]]] = Fetched([])
     if not ownership.ok:
         grants = Fetched(error=ownership.error)

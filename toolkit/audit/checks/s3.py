@@ -125,7 +125,8 @@ def public_exposure(b: BucketInfo, want: BucketSpec | None) -> Verdict:
     ignore_acls = block.get("IgnorePublicAcls") or account.get("IgnorePublicAcls")
     exposures: list[str] = []
     statements = policy.public_allows(b.policy.get())
-    policy_public = b.policy_is_public.get() if b.policy_is_public.ok else bool(statements)
+    verdict = b.policy_is_public.get() if b.policy_is_public.ok else None  # AWS's own, where it gave one
+    policy_public = bool(statements) if verdict is None else verdict
     allowed_prefix = _spec(want).public_read_prefix
     if policy_public and not restricted:
         unexpected = [s for s in statements if not _within_prefix(s, b.name, allowed_prefix)]
