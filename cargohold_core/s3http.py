@@ -1,5 +1,6 @@
 """The lean S3 request path the uploader and the audit share: AWS Signature V4 over keep-alive
-`http.client` connections, with the one CA-bundle resolution and the one backoff formula both use.
+connections from one pool, with the one CA-bundle and proxy resolution both use (the retry policy they
+share is cargohold_core.retry).
 
 Why not botocore for every PUT: botocore's per-request work (its event system, model-driven serialisation,
 `email.message`-based header maps in the signer) costs 1.5-2 ms of client CPU per PutObject, which caps a
@@ -12,6 +13,7 @@ Python uploader near 500 files/s per core. This module does only what a PUT/POST
   refreshable credentials (SSO, assume-role) refresh as usual.
 - `S3Connection`: one keep-alive HTTP/1.1 connection (plain or TLS) to the endpoint; any transport error
   closes it, the next request reconnects.
+- `ConnectionPool`: idle connections per host (on AWS every bucket is its own host), bounded, LRU.
 
 Everything else (HEAD for verify, DeleteObjects, endpoint/credential resolution) goes through boto3.
 """
@@ -23,12 +25,13 @@ import hashlib
 import hmac
 import html
 import os
-import random
 import re
 import socket
 import ssl
+import threading
 import time
 import urllib.request
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -39,6 +42,8 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
 _SPACES = re.compile(r"\s+")
+
+PoolKey = tuple[str, str, int | None]  # (scheme, host, port): what a keep-alive connection is to
 
 
 def encode_key(key: str) -> str:
@@ -142,6 +147,7 @@ class S3Connection:
         read_timeout: float,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        self.key: PoolKey = (scheme, host, port)
         self._scheme = scheme
         self._host = host
         self._port = port or (443 if scheme == "https" else 80)
@@ -267,6 +273,74 @@ class S3Connection:
             sock.close()
 
 
+class ConnectionPool:
+    """Keep-alive S3 connections for many threads: `checkout` an idle one for (scheme, host, port) or
+    a new one, `checkin` it after a complete answer (one that failed is closed, not returned). At most
+    `max_idle` idle connections in all; the least recently used host's go first. One TLS context for
+    every connection, with the CA bundle botocore would use. Thread-safe."""
+
+    def __init__(self, *, max_idle: int, connect_timeout: float, read_timeout: float) -> None:
+        self._max_idle = max(1, max_idle)
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._idle: OrderedDict[PoolKey, list[S3Connection]] = OrderedDict()
+        self._count = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        self._ssl: ssl.SSLContext | None = None
+
+    def checkout(self, scheme: str, host: str, port: int | None) -> S3Connection:
+        key = (scheme, host, port)
+        with self._lock:
+            conns = self._idle.get(key)
+            if conns:
+                conn = conns.pop()
+                if not conns:
+                    del self._idle[key]
+                self._count -= 1
+                return conn
+            if scheme == "https" and self._ssl is None:
+                self._ssl = ssl.create_default_context(cafile=ca_bundle())
+            context = self._ssl if scheme == "https" else None
+        return S3Connection(
+            scheme=scheme,
+            host=host,
+            port=port,
+            connect_timeout=self._connect_timeout,
+            read_timeout=self._read_timeout,
+            ssl_context=context,
+        )
+
+    def checkin(self, conn: S3Connection) -> None:
+        evicted: list[S3Connection] = []
+        with self._lock:
+            if self._closed:
+                evicted.append(conn)
+            else:
+                self._idle.setdefault(conn.key, []).append(conn)
+                self._idle.move_to_end(conn.key)
+                self._count += 1
+                while self._count > self._max_idle:
+                    oldest = next(iter(self._idle))
+                    conns = self._idle[oldest]
+                    evicted.append(conns.pop(0))
+                    if not conns:
+                        del self._idle[oldest]
+                    self._count -= 1
+        for c in evicted:
+            c.close()
+
+    def close(self) -> None:
+        """Close every idle connection; connections still out close when they are checked in."""
+        with self._lock:
+            self._closed = True
+            conns = [c for group in self._idle.values() for c in group]
+            self._idle.clear()
+            self._count = 0
+        for c in conns:
+            c.close()
+
+
 _XML_FIELD = {
     name: re.compile(rf"<{name}>(.*?)</{name}>".encode(), re.S) for name in ("Code", "Message", "UploadId", "ETag")
 }
@@ -326,9 +400,3 @@ def ca_bundle() -> str | None:
     except ImportError:
         return None
     return str(certifi.where())
-
-
-def full_jitter(rng: random.Random, retry: int, *, base: float, cap: float) -> float:
-    """Seconds to wait before retry `retry` (0-based): uniform in [0, min(cap, base * 2**retry)], AWS's
-    "full jitter" backoff."""
-    return rng.uniform(0, min(cap, base * 2**retry))

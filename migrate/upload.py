@@ -35,13 +35,10 @@ never concurrently (a lock serialises the calls), so a callback need not be thre
 from __future__ import annotations
 
 import base64
-import collections
 import contextlib
 import hashlib
 import mimetypes
 import os
-import random
-import ssl
 import threading
 import time
 import uuid
@@ -54,17 +51,16 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from cargohold_core.errors import CargoholdError
+from cargohold_core.retry import Backoff, retryable_answer
 from cargohold_core.s3http import (
     EMPTY_SHA256,
     UNSIGNED_PAYLOAD,
+    ConnectionPool,
     Response,
-    S3Connection,
     SigV4Signer,
     TransportError,
-    ca_bundle,
     encode_key,
     encode_query,
-    full_jitter,
     virtual_hostable,
     xml_field,
 )
@@ -79,11 +75,6 @@ S3_MAX_PART = 5 * GiB
 S3_MAX_PARTS = 10_000
 SMALL_BODY = 1 * MiB  # bodies up to this size skip the shared buffer budget (bounded by concurrency instead)
 
-# HTTP statuses and S3 error codes worth another attempt.
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
-RETRYABLE_CODES = frozenset(
-    {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "OperationAborted", "Throttling"}
-)
 # Answers no retry and no other file will fix: the run stops at the first one.
 FATAL_CODES = frozenset(
     {
@@ -156,7 +147,7 @@ class TransferSettings:
     part_concurrency: int = 8  # threads (and connections) for parts, shared by all multipart uploads
     max_buffer_bytes: int = 128 * MiB  # bytes of file contents held for bodies > 1 MiB and parts
     max_attempts: int = 8  # per request (PUT, each part, create/complete/abort), first try included
-    backoff_base: float = 0.1  # seconds; delay before attempt n+1 is uniform(0, min(cap, base * 2**n))
+    backoff_base: float = 0.1  # seconds; after failure n wait uniform(0, min(cap, base * 2**(n-1))): retry.Backoff
     backoff_cap: float = 10.0
     connect_timeout: float = 10.0
     read_timeout: float = 120.0  # per socket operation (a stalled server), not per request
@@ -313,17 +304,20 @@ class Uploader:
             self._prefix = "/" + encode_key(bucket)
         self._hostname = (parts.hostname or "") if self._prefix else f"{bucket}.{parts.hostname}"
         self._port = parts.port
-        self._ssl: ssl.SSLContext | None = None
-        if self._scheme == "https":
-            self._ssl = ssl.create_default_context(cafile=ca_bundle())
-        self._idle: collections.deque[S3Connection] = collections.deque()  # keep-alive connections
+        self._connections = ConnectionPool(
+            max_idle=4 * self.settings.concurrency + 16,  # every worker and part thread may return one
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+        )
+        self._backoff = Backoff(
+            max_attempts=self.settings.max_attempts, base=self.settings.backoff_base, cap=self.settings.backoff_cap
+        )
         self._budget = _ByteBudget(self.settings.max_buffer_bytes)
         if self.settings.return_memory:
             _mmap_big_buffers()
         self._parts_pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._closed = False
-        self._rng = random.Random()  # noqa: S311 - jitter, not crypto
         self.ledger = ledger
         self._breaker = _Breaker(
             failures=self.settings.dead_endpoint_failures, seconds=self.settings.dead_endpoint_seconds
@@ -505,8 +499,7 @@ class Uploader:
             if self._parts_pool is not None:
                 self._parts_pool.shutdown(wait=True)
                 self._parts_pool = None
-        while self._idle:
-            self._idle.pop().close()
+        self._connections.close()
         with self._client_lock:
             if self._client is not None:
                 self._client.close()
@@ -942,19 +935,6 @@ class Uploader:
                 raise _Failed(f"header {name}: {value!r} has a line break or non-ASCII characters", retryable=False)
         return headers
 
-    def _checkout(self) -> S3Connection:
-        try:
-            return self._idle.pop()
-        except IndexError:
-            return S3Connection(
-                scheme=self._scheme,
-                host=self._hostname,
-                port=self._port,
-                connect_timeout=self.settings.connect_timeout,
-                read_timeout=self.settings.read_timeout,
-                ssl_context=self._ssl,
-            )
-
     def _call(
         self,
         method: str,
@@ -970,17 +950,15 @@ class Uploader:
         ok_404: bool = False,
     ) -> Response:
         """One S3 request with retries (jittered exponential backoff). Returns a 2xx response or raises _Failed."""
-        s = self.settings
+        attempts = self._backoff.max_attempts
         target = f"{path}?{query}" if query else path
         last = ""
         answered = False
-        for attempt in range(s.max_attempts):
+        for attempt in range(attempts):
             if self._breaker.reason is not None:
                 raise _Failed(f"{what}: not sent: {self._breaker.reason}", retryable=True, code="EndpointDown")
-            if attempt:
-                delay = full_jitter(self._rng, attempt, base=s.backoff_base, cap=s.backoff_cap)
-                if stop.wait(delay) and method != "DELETE":
-                    raise _Stopped
+            if attempt and stop.wait(self._backoff.delay(attempt)) and method != "DELETE":
+                raise _Stopped
             signed = self._signer.sign(
                 method=method,
                 host=self._host,
@@ -989,7 +967,7 @@ class Uploader:
                 headers=dict(headers),
                 payload_sha256=payload_sha256,
             )
-            conn = self._checkout()
+            conn = self._connections.checkout(self._scheme, self._hostname, self._port)
             try:
                 resp = conn.request(method, target, signed, body)
             except TransportError as exc:
@@ -999,7 +977,7 @@ class Uploader:
                 continue
             answered = True
             self._breaker.answered()
-            self._idle.append(conn)
+            self._connections.checkin(conn)
             if 200 <= resp.status < 300 or (ok_404 and resp.status == 404):
                 code = xml_field(resp.body, "Code") if xml_errors and b"<Error>" in resp.body else None
                 if code is None:
@@ -1008,7 +986,7 @@ class Uploader:
                 code = xml_field(resp.body, "Code") or f"HTTP {resp.status}"
             message = xml_field(resp.body, "Message") or ""
             last = f"{what}: {code} (HTTP {resp.status}){': ' + message if message else ''}"
-            if resp.status in RETRYABLE_STATUS or code in RETRYABLE_CODES:
+            if retryable_answer(resp.status, code):
                 continue
             hint = HINTS.get(code or "")
             if code in FATAL_CODES:
@@ -1018,11 +996,11 @@ class Uploader:
             self._breaker.trip(f"the S3 endpoint is unreachable: {last}")
             # said the same way whether the breaker tripped just now or while these attempts ran
             raise _Failed(
-                f"the S3 endpoint is unreachable: {last} (gave up after {s.max_attempts} attempts)",
+                f"the S3 endpoint is unreachable: {last} (gave up after {attempts} attempts)",
                 retryable=True,
                 code="EndpointDown",
             )
-        raise _Failed(f"{last} (gave up after {s.max_attempts} attempts)", retryable=True)
+        raise _Failed(f"{last} (gave up after {attempts} attempts)", retryable=True)
 
     def _boto3_put(self, item: UploadItem, read: _Read, stop: threading.Event) -> tuple[str, str | None, str | None]:
         """The fallback path: PutObject through boto3 (its own retries), same headers and checksums."""
@@ -1050,7 +1028,7 @@ class Uploader:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            retryable = status in RETRYABLE_STATUS or code in RETRYABLE_CODES
+            retryable = retryable_answer(status, code)
             hint = HINTS.get(code)
             raise _Failed(
                 f"PUT {item.key}: {exc}" + (f" - {hint}" if hint else ""), retryable=retryable, code=code

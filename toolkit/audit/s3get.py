@@ -23,7 +23,7 @@ S3-compatible servers); on AWS virtual-hosted style (`https://{bucket}.s3.{regio
 path style on the regional host for names that cannot be host names (dots, capitals, underscores).
 Region redirects (301 PermanentRedirect, 400 AuthorizationHeaderMalformed, 307) are followed once,
 signed for the bucket's region, which is remembered for the bucket's other reads. Transport errors,
-500/502/503/504 and throttling are retried (5 attempts in all, jittered exponential backoff).
+500/502/503/504 and throttling are retried (5 attempts in all, with cargohold_core.retry's backoff).
 """
 
 from __future__ import annotations
@@ -31,12 +31,9 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import random
-import ssl
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -46,14 +43,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
 from cargohold_core.config.model import Environment
+from cargohold_core.retry import Backoff, retryable_answer
 from cargohold_core.s3http import (
     EMPTY_SHA256,
+    ConnectionPool,
     Response,
-    S3Connection,
     SigV4Signer,
     TransportError,
-    ca_bundle,
-    full_jitter,
     virtual_hostable,
 )
 
@@ -73,10 +69,6 @@ SUBRESOURCES: dict[str, str] = {
 }
 
 MAX_ATTEMPTS = 5  # per GET, first try included (a region redirect is not counted)
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
-RETRYABLE_CODES = frozenset(
-    {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "Throttling", "ThrottlingException"}
-)
 USER_AGENT = "cargohold-audit s3get"
 _CONNECT_TIMEOUT = 10.0  # as cargohold_core.aws.RETRIES
 _READ_TIMEOUT = 60.0
@@ -124,16 +116,14 @@ class BucketConfigReader:
         self._credentials = credentials
         self._on_request = on_request
         self._region = env.region
-        self._max_attempts = max(1, max_attempts)
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._rng = random.Random()  # noqa: S311 - jitter, not crypto
+        self._backoff = Backoff(max_attempts=max(1, max_attempts), base=backoff_base, cap=backoff_cap)
         self._parsers = _parsers(service_model)
         self._signers: dict[str, SigV4Signer] = {}
         self._regions: dict[str, str] = {}  # bucket -> its region, where it is not the environment's
         self._lock = threading.Lock()
-        self._pool = _Pool(max_idle_connections)
-        self._ssl: ssl.SSLContext | None = None
+        self._pool = ConnectionPool(
+            max_idle=max_idle_connections, connect_timeout=_CONNECT_TIMEOUT, read_timeout=_READ_TIMEOUT
+        )
         custom = env.endpoint or (endpoint if endpoint and not _is_aws_host(endpoint) else None)
         self._endpoint = _Endpoint.parse(custom) if custom else None
 
@@ -243,18 +233,18 @@ class BucketConfigReader:
                 payload_sha256=EMPTY_SHA256,
             )
             self._on_request()
-            conn = self._pool.take(address.key) or self._connect(address)
+            conn = self._pool.checkout(address.scheme, address.hostname, address.port)
             try:
                 resp = conn.request("GET", f"{address.path}?{subresource}", headers, b"")
             except TransportError as exc:
                 attempt += 1
-                if attempt >= self._max_attempts:
+                if attempt >= self._backoff.max_attempts:
                     raise S3ReadError(
                         operation=operation, bucket=bucket, error=f"{exc} (gave up after {attempt} attempts)"
                     ) from exc
-                self._backoff(attempt)
+                time.sleep(self._backoff.delay(attempt))
                 continue
-            self._pool.give(address.key, conn)
+            self._pool.checkin(conn)
             if 200 <= resp.status < 300:
                 try:
                     return parse(resp)
@@ -269,10 +259,10 @@ class BucketConfigReader:
                     redirected = True
                     self._regions[bucket] = new_region
                     continue
-            if resp.status in RETRYABLE_STATUS or code in RETRYABLE_CODES:
+            if retryable_answer(resp.status, code):
                 attempt += 1
-                if attempt < self._max_attempts:
-                    self._backoff(attempt)
+                if attempt < self._backoff.max_attempts:
+                    time.sleep(self._backoff.delay(attempt))
                     continue
             raise ClientError(cast(Any, error), operation)
 
@@ -307,25 +297,6 @@ class BucketConfigReader:
             )
         return aws_address(bucket, region)
 
-    def _connect(self, address: _Address) -> S3Connection:
-        context = None
-        if address.scheme == "https":
-            with self._lock:
-                if self._ssl is None:
-                    self._ssl = ssl.create_default_context(cafile=ca_bundle())
-                context = self._ssl
-        return S3Connection(
-            scheme=address.scheme,
-            host=address.hostname,
-            port=address.port,
-            connect_timeout=_CONNECT_TIMEOUT,
-            read_timeout=_READ_TIMEOUT,
-            ssl_context=context,
-        )
-
-    def _backoff(self, attempt: int) -> None:
-        time.sleep(full_jitter(self._rng, attempt, base=self._backoff_base, cap=self._backoff_cap))
-
 
 @dataclass(frozen=True)
 class _Endpoint:
@@ -352,10 +323,6 @@ class _Address:
     port: int | None
     host_header: str
     path: str  # the encoded request path, as signed
-
-    @property
-    def key(self) -> tuple[str, str, int | None]:
-        return (self.scheme, self.hostname, self.port)
 
 
 def aws_address(bucket: str, region: str) -> _Address:
@@ -386,57 +353,6 @@ def _redirect_region(resp: Response, error: dict[str, Any]) -> str | None:
         return None
     region = resp.headers.get("x-amz-bucket-region") or error.get("Region")
     return str(region) if region else None
-
-
-class _Pool:
-    """Idle keep-alive connections per (scheme, host, port), at most `max_idle` in all (the least
-    recently used host's go first: on AWS every bucket is its own host)."""
-
-    def __init__(self, max_idle: int) -> None:
-        self._max_idle = max(1, max_idle)
-        self._idle: OrderedDict[tuple[str, str, int | None], list[S3Connection]] = OrderedDict()
-        self._count = 0
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def take(self, key: tuple[str, str, int | None]) -> S3Connection | None:
-        with self._lock:
-            conns = self._idle.get(key)
-            if not conns:
-                return None
-            conn = conns.pop()
-            if not conns:
-                del self._idle[key]
-            self._count -= 1
-            return conn
-
-    def give(self, key: tuple[str, str, int | None], conn: S3Connection) -> None:
-        evicted: list[S3Connection] = []
-        with self._lock:
-            if self._closed:
-                evicted.append(conn)
-            else:
-                self._idle.setdefault(key, []).append(conn)
-                self._idle.move_to_end(key)
-                self._count += 1
-                while self._count > self._max_idle:
-                    oldest = next(iter(self._idle))
-                    conns = self._idle[oldest]
-                    evicted.append(conns.pop(0))
-                    if not conns:
-                        del self._idle[oldest]
-                    self._count -= 1
-        for c in evicted:
-            c.close()
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            conns = [c for group in self._idle.values() for c in group]
-            self._idle.clear()
-            self._count = 0
-        for c in conns:
-            c.close()
 
 
 # --- errors, as botocore's rest-xml parser reads them --------------------------------------------
