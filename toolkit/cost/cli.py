@@ -6,13 +6,11 @@ from pathlib import Path
 
 import click
 
-from toolkit.cli_options import report_command_options
-from toolkit.findings import Severity
-from toolkit.report.command import finish, report_options
+from toolkit.report.command import ReportRequest, report_command
 
 
 @click.command()
-@report_options
+@report_command
 @click.option(
     "--usage",
     "usage_path",
@@ -40,15 +38,8 @@ from toolkit.report.command import finish, report_options
 @click.option(
     "--workers", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent read-only API calls."
 )
-@report_command_options
 def cost(
-    config_path: Path,
-    fmt: str,
-    env_name: str,
-    output: Path | None,
-    fail_on: Severity | None,
-    waivers_path: Path | None,
-    since_path: Path | None,
+    request: ReportRequest,
     usage_path: Path | None,
     free_tier: bool,
     horizon_days: int,
@@ -67,22 +58,14 @@ def cost(
     from toolkit.cost.measure import MeasureSettings
     from toolkit.cost.run import cost_report
 
-    project = load_project(config_path)
+    project = load_project(request.config_path)
     report = cost_report(
         project,
-        project.environment(env_name),
+        project.environment(request.env_name),
         usage_path=usage_path,
         free_tier=free_tier,
         horizon_days=horizon_days,
         thresholds=Thresholds(multipart_min_age_hours=multipart_min_age_hours),
         settings=MeasureSettings(workers=workers),
     )
-    finish(
-        report,
-        config_path=config_path,
-        fmt=fmt,
-        output=output,
-        fail_on=fail_on,
-        waivers_path=waivers_path,
-        since_path=since_path,
-    )
+    request.finish(report)

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import click
 
-from toolkit.cli_options import report_command_options
-from toolkit.findings import Severity
-from toolkit.report.command import finish, report_options
+from toolkit.report.command import ReportRequest, report_command
 
 
 @click.command()
-@report_options
+@report_command
 @click.option(
     "--principal",
     "principal_key",
@@ -32,18 +30,7 @@ from toolkit.report.command import finish, report_options
     help="A .env file with the principal's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
     "(and AWS_SESSION_TOKEN). Default for a role: assume it with your credentials.",
 )
-@report_command_options
-def health(
-    config_path: Path,
-    fmt: str,
-    env_name: str,
-    output: Path | None,
-    fail_on: Severity | None,
-    waivers_path: Path | None,
-    since_path: Path | None,
-    principal_key: str | None,
-    credentials_path: Path | None,
-) -> None:
+def health(request: ReportRequest, principal_key: str | None, credentials_path: Path | None) -> None:
     """Probe a deployed environment as the application would: credentials, buckets, presigned
     PUT/GET/DELETE and POST over HTTP, CORS preflights, table items, and least privilege.
 
@@ -52,15 +39,6 @@ def health(
     from cargohold_core.config import load_project
     from toolkit.health.run import run_health
 
-    project = load_project(config_path)
-    env = project.environment(env_name)
-    report = run_health(env, project=project.name, principal=principal_key, credentials=credentials_path)
-    finish(
-        report,
-        config_path=config_path,
-        fmt=fmt,
-        output=output,
-        fail_on=fail_on,
-        waivers_path=waivers_path,
-        since_path=since_path,
-    )
+    project = load_project(request.config_path)
+    env = project.environment(request.env_name)
+    request.finish(run_health(env, project=project.name, principal=principal_key, credentials=credentials_path))

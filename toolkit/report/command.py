@@ -7,9 +7,11 @@ still written, with those results marked `error`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 import click
 
@@ -30,9 +32,48 @@ def _severity(ctx: click.Context, param: click.Parameter, value: str) -> Severit
         raise click.BadParameter(str(exc)) from None
 
 
+@dataclass(frozen=True)
+class ReportRequest:
+    """What a report command (audit, health, cost) was asked for besides what it measures: where the
+    config is, which environment, and how the report is written and judged."""
+
+    config_path: Path
+    env_name: str
+    fmt: str
+    output: Path | None
+    fail_on: Severity | None
+    waivers_path: Path | None
+    since_path: Path | None
+
+    def finish(self, report: Report) -> NoReturn:
+        finish(
+            report,
+            config_path=self.config_path,
+            fmt=self.fmt,
+            output=self.output,
+            fail_on=self.fail_on,
+            waivers_path=self.waivers_path,
+            since_path=self.since_path,
+        )
+
+
+def report_command(func: F) -> F:
+    """The options every report command shares (--config --format --env --output --fail-on --waivers
+    --since), handed to the command as one `ReportRequest`, its first argument."""
+    from toolkit.cli_options import report_command_options
+
+    names = [f.name for f in ReportRequest.__dataclass_fields__.values()]
+
+    @functools.wraps(func)
+    def bundled(**kwargs: Any) -> Any:
+        request = ReportRequest(**{name: kwargs.pop(name) for name in names})
+        return func(request, **kwargs)
+
+    return cast(F, report_command_options(report_options(bundled)))
+
+
 def report_options(func: F) -> F:
-    """--env --output --fail-on --waivers --since. The command's `command_options` (given to each
-    command's `register`) adds --config and --format with every report format."""
+    """--env --output --fail-on --waivers --since (`report_command` adds --config and --format)."""
     options = [
         click.option("--env", "-e", "env_name", required=True, help="The environment (from config.yaml)."),
         click.option(
@@ -74,7 +115,7 @@ def finish(
     fail_on: Severity | None,
     waivers_path: Path | None,
     since_path: Path | None,
-) -> None:
+) -> NoReturn:
     """Apply waivers and --since, write the report, and exit with the scheduler's code."""
     from toolkit.report import since, waivers
 
