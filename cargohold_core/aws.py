@@ -26,6 +26,11 @@ FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS's documented example
 
 
+def tag_dict(tags: Any) -> dict[str, str]:
+    """AWS's [{"Key": k, "Value": v}] (S3, DynamoDB, IAM) as {k: v}. moto leaves an empty Value out."""
+    return {t["Key"]: t.get("Value", "") for t in tags or []}
+
+
 def is_emulator(endpoint: str | None) -> bool:
     return endpoint is not None and is_loopback(urlparse(endpoint).hostname)
 

@@ -11,6 +11,7 @@ from typing import Any
 from cargohold_core.config.model import Bucket, Environment, Principal, Table
 from cargohold_core.config.render import access_log_target
 
+KEY_TAG = "cargohold:key"  # the config key of the resource, on every resource the stack creates
 _SSE = {"sse-s3": "AES256", "sse-kms": "aws:kms"}
 _BILLING = {"on-demand": "PAY_PER_REQUEST", "provisioned": "PROVISIONED"}
 
@@ -18,8 +19,8 @@ _BILLING = {"on-demand": "PAY_PER_REQUEST", "provisioned": "PROVISIONED"}
 def desired_state(env: Environment) -> dict[str, dict[str, dict[str, Any]]]:
     return {
         "buckets": {key: bucket_state(b, env) for key, b in env.buckets.items()},
-        "tables": {key: table_state(t) for key, t in env.tables.items()},
-        "principals": {key: principal_state(p) for key, p in env.principals.items()},
+        "tables": {key: table_state(t, env) for key, t in env.tables.items()},
+        "principals": {key: principal_state(p, env) for key, p in env.principals.items()},
     }
 
 
@@ -73,10 +74,18 @@ def bucket_state(bucket: Bucket, env: Environment) -> dict[str, Any]:
         "logging": access_log_target(bucket, env),
         "replication": s.replication is not None,
         "object_lock": s.object_lock.model_dump() if s.object_lock else None,
+        "tags": resource_tags(env, bucket.key),
     }
 
 
-def table_state(table: Table) -> dict[str, Any]:
+def resource_tags(env: Environment, key: str) -> dict[str, str]:
+    """Every tag the resource carries: the environment's `tags:`, then the three the provider adds to
+    all (default_tags), then its config key (the resource's own tag)."""
+    tags = {**env.tags, "Project": env.project, "Environment": env.name, "ManagedBy": "cargohold", KEY_TAG: key}
+    return dict(sorted(tags.items()))
+
+
+def table_state(table: Table, env: Environment) -> dict[str, Any]:
     s = table.spec
     return {
         "name": table.name,
@@ -111,6 +120,7 @@ def table_state(table: Table) -> dict[str, Any]:
             ),
             key=lambda ix: str(ix["name"]),
         ),
+        "tags": resource_tags(env, table.key),
     }
 
 
@@ -140,11 +150,12 @@ def index_state(
     }
 
 
-def principal_state(principal: Principal) -> dict[str, Any]:
+def principal_state(principal: Principal, env: Environment) -> dict[str, Any]:
     return {
         "name": principal.name,
         "kind": principal.spec.kind,
         "arn": principal.arn,
         "policy": principal.policy,
         "permissions_boundary_arn": principal.spec.permissions_boundary_arn,
+        "tags": resource_tags(env, principal.key),
     }

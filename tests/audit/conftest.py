@@ -32,6 +32,8 @@ tables:
   users:
     hash_key: {name: userId}
     ttl_attribute: expiresAt
+    global_indexes:
+      - {name: by-email, hash_key: {name: email}, projection: KEYS_ONLY}
 principals:
   app:
     kind: user

@@ -107,6 +107,36 @@ def _user_policy(a: Emulator, document: dict[str, Any]) -> None:
     _iam(a).put_user_policy(UserName="hard-test-app", PolicyName="extra", PolicyDocument=json.dumps(document))
 
 
+def _retag_bucket(a: Emulator, key: str, value: str) -> None:
+    tags = _s3(a).get_bucket_tagging(Bucket="hard-test-docs")["TagSet"]
+    tags = [t for t in tags if t["Key"] != key] + [{"Key": key, "Value": value}]
+    _s3(a).put_bucket_tagging(Bucket="hard-test-docs", Tagging={"TagSet": tags})
+
+
+def _reproject_index(a: Emulator) -> None:
+    """The index dropped and made again with every attribute (DynamoDB cannot change a projection in place)."""
+    ddb = _ddb(a)
+    ddb.update_table(TableName="hard-test-users", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-email"}}])
+    ddb.update_table(
+        TableName="hard-test-users",
+        # every key attribute: moto replaces the table's definitions with these (AWS would add to them)
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("userId", "email")],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "by-email",
+                    "KeySchema": [{"AttributeName": "email", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            }
+        ],
+    )
+
+
+def _table_arn(a: Emulator) -> str:
+    return str(_ddb(a).describe_table(TableName="hard-test-users")["Table"]["TableArn"])
+
+
 def _allow(action: Any, resource: Any) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
 
@@ -196,6 +226,16 @@ PLANTED: dict[str, tuple[Callable[[Emulator], None], set[str]]] = {
             TableName="hard-test-users", TimeToLiveSpecification={"Enabled": False, "AttributeName": "expiresAt"}
         ),
         {"dynamodb.ttl", "drift.changed"},
+    ),
+    "index projection widened": (_reproject_index, {"drift.changed"}),
+    "bucket tag changed": (lambda a: _retag_bucket(a, "cargohold:key", "photos"), {"drift.changed"}),
+    "table tag removed": (
+        lambda a: _ddb(a).untag_resource(ResourceArn=_table_arn(a), TagKeys=["ManagedBy"]),
+        {"drift.changed"},
+    ),
+    "role tag added": (
+        lambda a: _iam(a).tag_role(RoleName="hard-test-worker", Tags=[{"Key": "owner", "Value": "mallory"}]),
+        {"drift.changed"},
     ),
     "service-wide wildcard s3:*": (
         lambda a: _user_policy(a, _allow("s3:*", f"{B}/*")),
@@ -400,6 +440,24 @@ def test_the_state_bucket_bootstrap_makes_on_an_emulator_fails_only_tls_and_says
     ]
     assert [f.check.id for f in state] == ["s3.tls-only"]  # moto refuses every call under that policy
     assert "tls_only is off for this bucket on an emulator, which cannot evaluate" in state[0].message
+
+
+def test_drift_shows_the_tag_and_the_index_projection_that_changed(tmp_path: Path, account: Emulator) -> None:
+    project, env = _hardened(tmp_path, account)
+    PLANTED["bucket tag changed"][0](account)
+    PLANTED["index projection widened"][0](account)
+    changed = {
+        f.resource: f for f in audit(project, env).findings if f.check.id == "drift.changed" and f.status is Status.FAIL
+    }
+    bucket, table = changed[B], changed[_table_arn(account)]
+    assert bucket.message == "bucket docs: tags differ from config.yaml"
+    assert isinstance(bucket.expected, dict) and isinstance(bucket.actual, dict)
+    assert (bucket.expected["tags"]["cargohold:key"], bucket.actual["tags"]["cargohold:key"]) == ("docs", "photos")
+    assert table.message == "table users: global_indexes differ from config.yaml"
+    assert isinstance(table.expected, dict) and isinstance(table.actual, dict)
+    [want], [have] = table.expected["global_indexes"], table.actual["global_indexes"]
+    assert (want["projection"], have["projection"]) == ("KEYS_ONLY", "ALL")
+    assert len(changed) == 2
 
 
 def test_drift_shows_the_lifecycle_filter_that_changed(tmp_path: Path, account: Emulator) -> None:

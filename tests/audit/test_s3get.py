@@ -92,6 +92,7 @@ def _plant(s3: Any) -> list[str]:
     )
 
     b = bucket("v-cors")  # several rules; one-element lists; every field
+    s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "team", "Value": "data"}, {"Key": "a:b", "Value": ""}]})
     s3.put_bucket_cors(
         Bucket=b,
         CORSConfiguration={
@@ -488,7 +489,11 @@ def test_the_inventory_builds_the_same_bucket_info_either_way(world: World, fast
     def build(client: Any) -> list[inventory.BucketInfo]:
         return [
             inventory._finish_bucket(
-                world.reader, n, None, inventory._submit_bucket_reads(world.reader, n, True, client), client
+                world.reader,
+                n,
+                None,
+                inventory._submit_bucket_reads(world.reader, n, client, detailed=True, tagged=True),
+                client,
             )
             for n in world.buckets
         ]
@@ -496,6 +501,7 @@ def test_the_inventory_builds_the_same_bucket_info_either_way(world: World, fast
     by_fast = build(fast)
     assert by_fast == build(boto3_client)
     assert any(b.policy_is_public.value for b in by_fast) and any(b.acl_grants.value for b in by_fast)
+    assert {"team": "data", "a:b": ""} in [b.tags.value for b in by_fast]
 
 
 def test_counts_every_request_and_is_thread_safe(world: World) -> None:

@@ -268,7 +268,11 @@ def public_bucket(name: str, *, versioned: bool = False, lifecycle: bool = False
 
 
 def console_table(name: str) -> Findings:
-    return {("dynamodb.pitr", name), ("dynamodb.deletion-protection", name)}  # the console's defaults
+    return {
+        ("dynamodb.pitr", name),  # the console's defaults
+        ("dynamodb.deletion-protection", name),
+        ("drift.changed", name),  # none of cargohold's tags yet: the first apply adds them
+    }
 
 
 def full_access_user(name: str) -> Findings:

@@ -58,7 +58,10 @@ def evaluate(env: Environment, tmp_path: Path) -> dict[str, list[dict[str, Any]]
 
 
 def resources(evaluated: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Evaluated resources by address."""
+    """Evaluated resources by address. `tags_all` is computed after apply, so it is added here as the
+    AWS provider computes it: the provider block's default_tags, then the resource's own tags."""
+    [provider] = as_list(evaluated["provider"])
+    default_tags = {k: v for k, v in as_list(provider["default_tags"])[0]["tags"].items() if k != "__tfmeta"}
     out = {}
     for rtype, items in evaluated.items():
         if rtype in NOT_RESOURCES:
@@ -66,7 +69,7 @@ def resources(evaluated: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str,
         for item in as_list(items):
             meta = item["__tfmeta"]
             if meta.get("type") == "resource":
-                out[meta["path"]] = item
+                out[meta["path"]] = {**item, "tags_all": {**default_tags, **(item.get("tags") or {})}}
     return out
 
 

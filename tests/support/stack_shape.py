@@ -1,6 +1,7 @@
 """The stack's resources in the desired-state model's terms (`cargohold_core.config.desired`), read from what
 Terraform would create: tfparse's offline evaluation of the HCL, or the planned values of a real
-`terraform plan` (`terraform show -json`). One reader for both, so each is held to the same model."""
+`terraform plan` (`terraform show -json`). One reader for both, so each is held to the same model.
+Tags are read from `tags_all` (the provider's default_tags merged with the resource's own)."""
 
 from __future__ import annotations
 
@@ -105,6 +106,7 @@ def observed_buckets(found: dict[str, dict[str, Any]], *, rule_ids: bool = False
             else None,
             "replication": key in replication,
             "object_lock": {"mode": lock_rule["mode"], "days": lock_rule["days"]} if lock_rule else None,
+            "tags": bucket["tags_all"],
         }
     return out
 
@@ -169,6 +171,7 @@ def observed_tables(found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
                 (_local_index(ix, table["hash_key"], types) for ix in as_list(table.get("local_secondary_index"))),
                 key=lambda ix: str(ix["name"]),
             ),
+            "tags": table["tags_all"],
         }
     return out
 
@@ -221,5 +224,6 @@ def observed_principals(found: dict[str, dict[str, Any]], account: str) -> dict[
             "arn": f"arn:aws:iam::{account}:{kind}{principal.get('path') or '/'}{principal['name']}",
             "policy": json.loads(policy["policy"]),
             "permissions_boundary_arn": known(principal.get("permissions_boundary")),
+            "tags": principal["tags_all"],
         }
     return out

@@ -53,6 +53,8 @@ CHANGED = define(
         "dynamodb:DescribeTable",
         "dynamodb:DescribeContinuousBackups",
         "dynamodb:DescribeTimeToLive",
+        "s3:GetBucketTagging",
+        "dynamodb:ListTagsOfResource",
         "iam:GetAccountAuthorizationDetails",
     ],
     remediation="Someone changed the resource outside Terraform. " + _SEE + " Or, if the change is wanted, "
@@ -83,8 +85,14 @@ def drift_findings(project: Project, env: Environment, inventory: Inventory) -> 
 def _declared(env: Environment, inv: Inventory) -> Iterator[Finding]:
     kinds: list[tuple[str, Any, Any, Any, Any]] = [
         ("bucket", env.buckets, inv.buckets, lambda x: inv.bucket(x.name), lambda b, live: _bucket_pair(b, live, env)),
-        ("table", env.tables, inv.tables, lambda x: inv.table(x.name), _table_pair),
-        ("principal", env.principals, inv.principals, lambda x: inv.principal(x.spec.kind, x.name), _principal_pair),
+        ("table", env.tables, inv.tables, lambda x: inv.table(x.name), lambda t, live: _table_pair(t, live, env)),
+        (
+            "principal",
+            env.principals,
+            inv.principals,
+            lambda x: inv.principal(x.spec.kind, x.name),
+            lambda p, live: _principal_pair(p, live, env),
+        ),
     ]
     for kind, declared, listing, find, pair in kinds:
         for key, item in declared.items():
@@ -127,16 +135,23 @@ def _bucket_pair(bucket: Bucket, live: BucketInfo, env: Environment) -> tuple[di
     return want, _bucket_live(live, want)
 
 
-def _table_pair(table: Table, live: TableInfo) -> tuple[dict[str, Any], dict[str, Any]]:
-    want = table_state(table)
+def _table_pair(table: Table, live: TableInfo, env: Environment) -> tuple[dict[str, Any], dict[str, Any]]:
+    want = table_state(table, env)
     want.pop("name")
     return want, _table_live(live, want)
 
 
-def _principal_pair(principal: Principal, live: PrincipalInfo) -> tuple[dict[str, Any], dict[str, Any]]:
-    state = principal_state(principal)
-    want = {"kind": state["kind"], "policy": _canonical_policy(state["policy"]), "other_policies": []}
-    return want, _principal_live(live, principal.name)
+def _principal_pair(
+    principal: Principal, live: PrincipalInfo, env: Environment
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = principal_state(principal, env)
+    want = {
+        "kind": state["kind"],
+        "policy": _canonical_policy(state["policy"]),
+        "other_policies": [],
+        "tags": state["tags"],
+    }
+    return want, {**_principal_live(live, principal.name), "tags": live.tags}
 
 
 def _norm(value: Any) -> str:
@@ -166,6 +181,7 @@ def _bucket_live(b: BucketInfo, want: dict[str, Any]) -> dict[str, Any]:
         "cors": [_cors_rule(r) for r in b.cors.get()],
         "logging": _logging(b.logging.get()),
         "replication": b.replication.get() is not None,
+        "tags": b.tags.get(),
     }
 
 
@@ -236,6 +252,7 @@ def _table_live(t: TableInfo, want: dict[str, Any]) -> dict[str, Any]:
         "table_class": (d.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
         "global_indexes": _indexes(d.get("GlobalSecondaryIndexes", []), types),
         "local_indexes": _indexes(d.get("LocalSecondaryIndexes", []), types),
+        "tags": t.tags.get(),
     }
 
 

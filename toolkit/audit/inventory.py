@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cargohold_core.aws import tag_dict
 from cargohold_core.config.model import Environment
 from toolkit.audit import policy as policy_module
 from toolkit.audit.fetch import Fetched, Reader, error_text, read
@@ -29,6 +30,7 @@ NO_LIFECYCLE = ("NoSuchLifecycleConfiguration",)
 NO_CORS = ("NoSuchCORSConfiguration",)
 NO_REPLICATION = ("ReplicationConfigurationNotFoundError",)
 NO_OWNERSHIP = ("OwnershipControlsNotFoundError",)
+NO_TAGS = ("NoSuchTagSet",)
 
 
 @dataclass
@@ -47,6 +49,7 @@ class BucketInfo:
     logging: Fetched[dict[str, Any] | None]  # read only where config.yaml asks for logging or replication
     replication: Fetched[dict[str, Any] | None]
     details_read: bool = False  # whether logging and replication were read
+    tags: Fetched[dict[str, str] | None] = field(default_factory=Fetched)  # read for declared buckets only
     # The account's Block Public Access, shared by every bucket (set by read_inventory).
     account_block: Fetched[dict[str, bool] | None] = field(default_factory=Fetched)
 
@@ -63,6 +66,7 @@ class TableInfo:
     pitr: Fetched[bool]
     ttl_attribute: Fetched[str | None]  # None when TTL is off
     autoscaled: Fetched[bool]  # both read and write capacity have scalable targets
+    tags: Fetched[dict[str, str] | None] = field(default_factory=Fetched)  # read for declared tables only
 
 
 @dataclass
@@ -83,6 +87,7 @@ class PrincipalInfo:
     group_policies: list[Policy]  # reached through its groups (users only)
     groups: list[str]
     credentials: dict[str, Any] = field(default_factory=dict)  # users: a credential report row
+    tags: dict[str, str] = field(default_factory=dict)
     observed_at: datetime | None = None  # "now" for key age and idle time
 
     @property
@@ -120,7 +125,8 @@ def read_inventory(
     fast_s3: bool = True,
 ) -> Inventory:
     """Read the account. `detailed` names buckets whose logging/replication must be read (the config
-    asks for them or declares the bucket); others skip those two calls."""
+    asks for them or declares the bucket); others skip those two calls. Tags are read for the buckets
+    and tables the environment declares (drift compares them), not for every one in the account."""
     started = time.monotonic()
     reader = Reader(env, workers=workers)
     try:
@@ -132,8 +138,9 @@ def read_inventory(
             Fetched(identity.value["Arn"]) if identity.ok and identity.value else Fetched[str](error=identity.error)
         )
         account_pab = reader.submit(_account_public_access_block, reader, account)
-        buckets = reader.submit(_buckets, reader, detailed, fast_s3)
-        tables = reader.submit(_tables, reader)
+        declared_buckets = frozenset(b.name for b in env.buckets.values())
+        buckets = reader.submit(_buckets, reader, detailed, declared_buckets, fast_s3)
+        tables = reader.submit(_tables, reader, frozenset(t.name for t in env.tables.values()))
         principals = reader.submit(_principals, reader)
         inventory = Inventory(
             account=account,
@@ -167,7 +174,9 @@ def _account_public_access_block(reader: Reader, account: Fetched[str]) -> Fetch
 # --- S3 ---------------------------------------------------------------------------------------
 
 
-def _buckets(reader: Reader, detailed: frozenset[str], fast_s3: bool = True) -> Fetched[list[BucketInfo]]:
+def _buckets(
+    reader: Reader, detailed: frozenset[str], tagged: frozenset[str], fast_s3: bool = True
+) -> Fetched[list[BucketInfo]]:
     s3 = reader.client("s3")
     try:
         listed = {b["Name"]: b.get("BucketRegion") for b in _list_buckets(s3)}
@@ -186,7 +195,10 @@ def _buckets(reader: Reader, detailed: frozenset[str], fast_s3: bool = True) -> 
                 gets.remember_region(name, region)
     try:
         # Two stages so a bucket's dependent reads (ACL, policy status) can see its first answers.
-        firsts = {name: _submit_bucket_reads(reader, name, name in detailed, gets) for name in listed}
+        firsts = {
+            name: _submit_bucket_reads(reader, name, gets, detailed=name in detailed, tagged=name in tagged)
+            for name in listed
+        }
         return Fetched([_finish_bucket(reader, name, listed[name], pending, gets) for name, pending in firsts.items()])
     finally:
         if isinstance(gets, BucketConfigReader):
@@ -199,7 +211,9 @@ def _list_buckets(s3: Any) -> list[dict[str, Any]]:
     return [b for page in s3.get_paginator("list_buckets").paginate() for b in page.get("Buckets", [])]
 
 
-def _submit_bucket_reads(reader: Reader, name: str, detailed: bool, s3: Any) -> dict[str, Future[Fetched[Any]]]:
+def _submit_bucket_reads(
+    reader: Reader, name: str, s3: Any, *, detailed: bool, tagged: bool
+) -> dict[str, Future[Fetched[Any]]]:
     # `s3`: a boto3 client or a BucketConfigReader (same method names, same answers).
     calls: dict[str, tuple[Any, tuple[str, ...], Any]] = {
         "pab": (lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"], NO_PAB, None),
@@ -217,6 +231,8 @@ def _submit_bucket_reads(reader: Reader, name: str, detailed: bool, s3: Any) -> 
             NO_REPLICATION,
             None,
         )
+    if tagged:
+        calls["tags"] = (lambda: tag_dict(s3.get_bucket_tagging(Bucket=name)["TagSet"]), NO_TAGS, {})
     return {
         key: reader.submit(lambda c=call, a=absent, d=default: read(c, absent=a, default=d))
         for key, (call, absent, default) in calls.items()
@@ -257,6 +273,7 @@ def _finish_bucket(
         logging=got.get("logging", not_read),
         replication=got.get("replication", not_read),
         details_read="logging" in got,
+        tags=got.get("tags", not_read),
     )
 
 
@@ -280,7 +297,7 @@ def _encryption(answer: dict[str, Any]) -> dict[str, Any] | None:
 # --- DynamoDB ---------------------------------------------------------------------------------
 
 
-def _tables(reader: Reader) -> Fetched[list[TableInfo]]:
+def _tables(reader: Reader, tagged: frozenset[str]) -> Fetched[list[TableInfo]]:
     ddb = reader.client("dynamodb")
     try:
         names = [n for page in ddb.get_paginator("list_tables").paginate() for n in page.get("TableNames", [])]
@@ -295,18 +312,30 @@ def _tables(reader: Reader) -> Fetched[list[TableInfo]]:
         )
         for name in names
     }
+    described = {name: desc.result() for name, (desc, _, _) in pending.items()}
+    tags = {  # by ARN, which DescribeTable gives: a second stage, for the declared tables only
+        name: reader.submit(lambda a=d.value["TableArn"]: read(lambda: _table_tags(ddb, a)))
+        for name, d in described.items()
+        if name in tagged and d.ok and d.value
+    }
     autoscaled = scaled.result()
     out = []
-    for name, (desc, pitr, ttl) in pending.items():
-        described = desc.result()
-        arn = described.value["TableArn"] if described.ok and described.value else f"table/{name}"
+    for name, (_, pitr, ttl) in pending.items():
+        desc = described[name]
+        arn = desc.value["TableArn"] if desc.ok and desc.value else f"table/{name}"
         scaling: Fetched[bool] = (
             Fetched(name in autoscaled.value)
             if autoscaled.ok and autoscaled.value is not None
             else Fetched(error=autoscaled.error)
         )
-        out.append(TableInfo(name, arn, described, pitr.result(), ttl.result(), scaling))
+        table_tags: Fetched[dict[str, str] | None] = tags[name].result() if name in tags else Fetched()
+        out.append(TableInfo(name, arn, desc, pitr.result(), ttl.result(), scaling, table_tags))
     return Fetched(out)
+
+
+def _table_tags(ddb: Any, arn: str) -> dict[str, str] | None:
+    pages = ddb.get_paginator("list_tags_of_resource").paginate(ResourceArn=arn)
+    return tag_dict([t for page in pages for t in page.get("Tags", [])])
 
 
 def _pitr(answer: dict[str, Any]) -> bool:
@@ -377,6 +406,7 @@ def _principals(reader: Reader) -> Fetched[list[PrincipalInfo]]:
                 group_policies=via_groups,
                 groups=names,
                 credentials=(credentials.value or {}).get(user["UserName"], {}),
+                tags=tag_dict(user.get("Tags")),
             )
         )
     for role in details["RoleDetailList"]:
@@ -391,6 +421,7 @@ def _principals(reader: Reader) -> Fetched[list[PrincipalInfo]]:
                 direct_policies=_policies(role, "RolePolicyList", documents),
                 group_policies=[],
                 groups=[],
+                tags=tag_dict(role.get("Tags")),
             )
         )
     if not credentials.ok:  # key age, use and MFA are unknown: say so on every user

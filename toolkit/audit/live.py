@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cargohold_core.aws import tag_dict
+
 
 def lifecycle_scope(rule: dict[str, Any]) -> tuple[str | None, dict[str, str], int | None, int | None]:
     """What a lifecycle rule applies to: (prefix, tags, larger than, smaller than), however S3 spells it
@@ -12,7 +14,7 @@ def lifecycle_scope(rule: dict[str, Any]) -> tuple[str | None, dict[str, str], i
     filt = rule.get("Filter") or {}
     scope = filt.get("And") or filt
     prefix = scope.get("Prefix", rule.get("Prefix")) or None
-    tags = {t["Key"]: t["Value"] for t in scope.get("Tags", [])}
+    tags = tag_dict(scope.get("Tags"))
     if "Tag" in filt:
         tags[filt["Tag"]["Key"]] = filt["Tag"]["Value"]
     sizes = [scope.get(k) for k in ("ObjectSizeGreaterThan", "ObjectSizeLessThan")]

@@ -66,6 +66,7 @@ SUBRESOURCES: dict[str, str] = {
     "GetBucketCors": "cors",
     "GetBucketLogging": "logging",
     "GetBucketReplication": "replication",
+    "GetBucketTagging": "tagging",
 }
 
 MAX_ATTEMPTS = 5  # per GET, first try included (a region redirect is not counted)
@@ -161,6 +162,9 @@ class BucketConfigReader:
 
     def get_bucket_replication(self, *, Bucket: str) -> dict[str, Any]:
         return self.call("GetBucketReplication", Bucket)
+
+    def get_bucket_tagging(self, *, Bucket: str) -> dict[str, Any]:
+        return self.call("GetBucketTagging", Bucket)
 
     # --- the values the inventory keeps (same expressions as its boto3 lambdas) -----------------
 

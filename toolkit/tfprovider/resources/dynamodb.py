@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cargohold_core.aws import tag_dict
 from toolkit.tfprovider.resources.base import (
     Api,
     Handler,
@@ -138,7 +139,7 @@ def _live_tags(api: Api, arn: str) -> dict[str, str]:
     kwargs: dict[str, Any] = {"ResourceArn": arn}
     while True:
         page = api.dynamodb.list_tags_of_resource(**kwargs)
-        tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags") or []})
+        tags.update(tag_dict(page.get("Tags")))
         if not page.get("NextToken"):
             return tags
         kwargs["NextToken"] = page["NextToken"]

@@ -27,6 +27,7 @@ from urllib.parse import unquote
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from cargohold_core.aws import tag_dict
 from toolkit.tfprovider.resources.base import Api, Handler, ResourceError, State, aws_failure, error_code
 
 _GONE = ("NoSuchEntity", "NoSuchEntityException")
@@ -72,12 +73,8 @@ def _tag_list(tags: Mapping[str, str] | None) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
 
 
-def _tag_dict(tags: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in tags or []}
-
-
 def _read_tags(api: Api, live: Iterable[Mapping[str, str]] | None) -> State:
-    tags_all = _tag_dict(live)
+    tags_all = tag_dict(live)
     return {"tags_all": tags_all, "tags": api.tags_for(tags_all)}
 
 

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
+from cargohold_core.aws import tag_dict
 from toolkit.tfprovider.resources.base import (
     Api,
     Handler,
@@ -151,10 +152,6 @@ def _tags_list(tags: dict[str, str] | None) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
 
 
-def _tags_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in tags or []}
-
-
 # --- aws_s3_bucket
 
 # Route 53 hosted zone ids of the S3 website/endpoint zones (a few regions; None elsewhere).
@@ -245,7 +242,7 @@ def _bucket_read(api: Api, state: State) -> State | None:
                 return None
             raise aws_failure(f"reading S3 Bucket ({name})", exc) from exc
 
-    live_tags = optional(s3.get_bucket_tagging, "NoSuchTagSet", lambda r: _tags_dict(r.get("TagSet"))) or {}
+    live_tags = optional(s3.get_bucket_tagging, "NoSuchTagSet", lambda r: tag_dict(r.get("TagSet"))) or {}
     lock = optional(
         s3.get_object_lock_configuration,
         "ObjectLockConfigurationNotFoundError",
@@ -699,7 +696,7 @@ def _lc_filter_in(live: dict[str, Any], prior: dict[str, Any]) -> dict[str, Any]
             [
                 {
                     "prefix": and_.get("Prefix"),
-                    "tags": _tags_dict(and_.get("Tags")) or None,
+                    "tags": tag_dict(and_.get("Tags")) or None,
                     "object_size_greater_than": _num(and_.get("ObjectSizeGreaterThan")),
                     "object_size_less_than": _num(and_.get("ObjectSizeLessThan")),
                 }
@@ -1097,7 +1094,7 @@ def _it_read(api: Api, state: State) -> State | None:
     filters = []
     if f:
         and_ = f.get("And") or {}
-        tags = _tags_dict(and_.get("Tags")) or (_tags_dict([f["Tag"]]) if f.get("Tag") else {})
+        tags = tag_dict(and_.get("Tags")) or (tag_dict([f["Tag"]]) if f.get("Tag") else {})
         filters.append({"prefix": and_.get("Prefix", f.get("Prefix")), "tags": tags or None})
     out.update(
         status=live.get("Status"),
@@ -1315,7 +1312,7 @@ def _repl_rule_in(live: dict[str, Any], prior: dict[str, Any]) -> dict[str, Any]
             {
                 "prefix": f.get("Prefix"),
                 "tag": [{"key": tag["Key"], "value": tag["Value"]}] if tag else [],
-                "and": [{"prefix": and_.get("Prefix"), "tags": _tags_dict(and_.get("Tags")) or None}] if and_ else [],
+                "and": [{"prefix": and_.get("Prefix"), "tags": tag_dict(and_.get("Tags")) or None}] if and_ else [],
             }
         )
     d = live.get("Destination") or {}
