@@ -342,7 +342,8 @@ class ConnectionPool:
 
 
 _XML_FIELD = {
-    name: re.compile(rf"<{name}>(.*?)</{name}>".encode(), re.S) for name in ("Code", "Message", "UploadId", "ETag")
+    name: re.compile(rf"<{name}>(.*?)</{name}>".encode(), re.S)
+    for name in ("Code", "Message", "UploadId", "ETag", "Region")
 }
 
 
@@ -381,6 +382,73 @@ def proxy_for(scheme: str, host: str) -> Proxy | None:
 
 
 _VIRTUAL_HOSTABLE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+
+
+AWS_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn")
+
+
+def is_aws_endpoint(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host.endswith(AWS_SUFFIXES) or host in ("amazonaws.com", "amazonaws.com.cn")
+
+
+@dataclass(frozen=True)
+class S3Address:
+    """Where a bucket's requests go: the connection's scheme, host and port, the Host header that is
+    signed, and the bucket's encoded path ("" when the bucket is in the host name)."""
+
+    scheme: str
+    hostname: str
+    port: int | None
+    host_header: str
+    bucket_path: str
+
+    @property
+    def root(self) -> str:
+        """The path of a request on the bucket itself (HEAD bucket, ?policy, ?uploads)."""
+        return self.bucket_path or "/"
+
+    def object_path(self, key: str) -> str:
+        return f"{self.bucket_path}/{encode_key(key)}"
+
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host_header}{self.root}"
+
+
+def bucket_address(bucket: str, region: str, endpoint: str | None = None) -> S3Address:
+    """The one addressing rule, botocore's: path style on a custom endpoint (emulators, other S3-compatible
+    servers); on AWS (the region's endpoint, or an AWS endpoint given, such as FIPS or dual-stack)
+    virtual-hosted style, path style for names that cannot be a host name label (dots would also break the
+    TLS wildcard certificate)."""
+    bucket_path = "/" + quote(bucket, safe="~")
+    if endpoint is None:
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        endpoint = f"https://s3.{region}.{suffix}"
+    parts = urlsplit(endpoint)
+    if not parts.hostname:
+        raise ValueError(f"not an endpoint URL: {endpoint!r}")
+    scheme = parts.scheme or "https"
+    if is_aws_endpoint(endpoint) and virtual_hostable(bucket):
+        host = f"{bucket}.{parts.netloc}"
+        return S3Address(scheme, f"{bucket}.{parts.hostname}", parts.port, host, "")
+    name = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    netloc = name if parts.port is None else f"{name}:{parts.port}"
+    return S3Address(scheme, parts.hostname, parts.port, netloc, parts.path.rstrip("/") + bucket_path)
+
+
+def redirect_region(resp: Response) -> str | None:
+    """The bucket's region when S3 says the request went to the wrong one (as botocore's redirector
+    reads it: a 301/302/307, PermanentRedirect, or AuthorizationHeaderMalformed naming the region)."""
+    code = xml_field(resp.body, "Code") if resp.body else None
+    named = xml_field(resp.body, "Region") if resp.body else None
+    wrong = (
+        resp.status in (301, 302, 307)
+        or code == "PermanentRedirect"
+        or (code == "AuthorizationHeaderMalformed" and named is not None)
+    )
+    if not wrong:
+        return None
+    return resp.headers.get("x-amz-bucket-region") or named
 
 
 def virtual_hostable(bucket: str) -> bool:

@@ -22,6 +22,10 @@ first part and each part S3 accepts after it; a later run that finds an open upl
 (same size and mtime) lists its parts and sends only those S3 does not hold with the same MD5. Every
 failure aborts the upload; what a kill leaves behind is resumed or aborted by the engine.
 
+Addressing and retries are the audit's too (`s3http.bucket_address`, `cargohold_core.retry`). A bucket
+in another region than the one configured is followed there once S3 says so (its redirect names the
+region; the probe's HEAD usually learns it), and `region` then says where the bucket really is.
+
 A dead endpoint, or a bucket or credentials no retry can fix, is recognised once for all workers (the
 breaker): the run stops taking files, and what it had in hand comes back `fatal` (not the file's fault).
 
@@ -48,7 +52,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
-from urllib.parse import urlsplit
 
 from cargohold_core.errors import CargoholdError
 from cargohold_core.retry import Backoff, retryable_answer
@@ -57,11 +60,13 @@ from cargohold_core.s3http import (
     UNSIGNED_PAYLOAD,
     ConnectionPool,
     Response,
+    S3Address,
     SigV4Signer,
     TransportError,
-    encode_key,
+    bucket_address,
     encode_query,
-    virtual_hostable,
+    is_aws_endpoint,
+    redirect_region,
     xml_field,
 )
 from migrate.types import UploadItem, UploadResult
@@ -288,22 +293,17 @@ class Uploader:
                 "no AWS credentials found for the uploader",
                 hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`",
             )
-        self._signer = SigV4Signer(credentials, self.region)
+        self._credentials = credentials
         self._client_lock = threading.Lock()
         self._client: Any = None
         self.endpoint = endpoint.rstrip("/") if endpoint else None
-        base = self.endpoint or self.client.meta.endpoint_url  # boto3 resolves env/profile endpoint settings
-        parts = urlsplit(base)
-        self._scheme = parts.scheme or "https"
-        aws_host = parts.hostname is not None and parts.hostname.endswith((".amazonaws.com", ".amazonaws.com.cn"))
-        if self.endpoint is None and aws_host and virtual_hostable(bucket):
-            self._host = f"{bucket}.{parts.netloc}"  # virtual-hosted style on AWS
-            self._prefix = ""
-        else:
-            self._host = parts.netloc  # path style for custom endpoints (emulators) and dotted bucket names
-            self._prefix = "/" + encode_key(bucket)
-        self._hostname = (parts.hostname or "") if self._prefix else f"{bucket}.{parts.hostname}"
-        self._port = parts.port
+        # A custom endpoint from the environment or a profile (boto3 resolves them); on AWS the rule's
+        # regional endpoint, which follows the bucket's region on a redirect.
+        resolved = self.endpoint or self.client.meta.endpoint_url
+        self._base = None if self.endpoint is None and is_aws_endpoint(resolved) else resolved
+        # Where requests go and how they are signed, replaced as one on a region redirect.
+        self._route = self._route_for(self.region)
+        self._route_lock = threading.Lock()
         self._connections = ConnectionPool(
             max_idle=4 * self.settings.concurrency + 16,  # every worker and part thread may return one
             connect_timeout=self.settings.connect_timeout,
@@ -401,10 +401,10 @@ class Uploader:
         to it. A zero-byte object `.cargohold-probe/<random>` is PUT and deleted again (its version too,
         where the bucket keeps versions and the credentials may). Raises UploadError saying what to fix."""
         stop = threading.Event()
-        where = f"s3://{self.bucket} at {self.endpoint or self._scheme + '://' + self._host}"
+        where = f"s3://{self.bucket} at {self.endpoint or self._route[0].url()}"
         try:
             got = self._call(
-                "HEAD", self._prefix or "/", "", {}, b"", EMPTY_SHA256, stop, what="HEAD bucket", ok_404=True
+                "HEAD", self._route[0].root, "", {}, b"", EMPTY_SHA256, stop, what="HEAD bucket", ok_404=True
             )
             if got.status == 404:
                 raise _Failed("HEAD bucket: NoSuchBucket (HTTP 404)", retryable=False, code="NoSuchBucket")
@@ -621,7 +621,7 @@ class Uploader:
             sha = hashlib.sha256(data).digest()
             return _Read(data, md5, base64.b64encode(sha).decode(), sha.hex())
         crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
-        payload = UNSIGNED_PAYLOAD if self._scheme == "https" else hashlib.sha256(data).hexdigest()
+        payload = UNSIGNED_PAYLOAD if self._route[0].scheme == "https" else hashlib.sha256(data).hexdigest()
         return _Read(data, md5, crc, payload)
 
     def _single(self, item: UploadItem, st0: os.stat_result, stop: threading.Event) -> UploadResult:
@@ -911,7 +911,40 @@ class Uploader:
         return "ChecksumSHA256" if self.settings.checksum == "sha256" else "ChecksumCRC32"
 
     def _object_path(self, key: str) -> str:
-        return f"{self._prefix}/{encode_key(key)}"
+        return self._route[0].object_path(key)
+
+    def _route_for(self, region: str) -> tuple[S3Address, SigV4Signer]:
+        return bucket_address(self.bucket, region, self._base), SigV4Signer(self._credentials, region)
+
+    def _follow(self, region: str) -> None:
+        """S3 says the bucket is in `region`: sign for it (and, on AWS, use its regional host) from now on.
+        Paths stay valid: whether the bucket is in the host name depends on its name, not its region."""
+        with self._route_lock:
+            if region != self.region:
+                self._route = self._route_for(region)
+                self.region = region
+
+    def _send(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, payload_sha256: str
+    ) -> Response:
+        """Sign and send one request on a pooled connection; raises TransportError (the connection closed)."""
+        address, signer = self._route
+        signed = signer.sign(
+            method=method,
+            host=address.host_header,
+            path=path,
+            query=query,
+            headers=dict(headers),
+            payload_sha256=payload_sha256,
+        )
+        conn = self._connections.checkout(address.scheme, address.hostname, address.port)
+        try:
+            resp = conn.request(method, f"{path}?{query}" if query else path, signed, body)
+        except TransportError:
+            conn.close()
+            raise
+        self._connections.checkin(conn)
+        return resp
 
     def _object_headers(self, item: UploadItem) -> dict[str, str]:
         headers = {"content-type": item.content_type or guess_content_type(item.key)}
@@ -951,7 +984,6 @@ class Uploader:
     ) -> Response:
         """One S3 request with retries (jittered exponential backoff). Returns a 2xx response or raises _Failed."""
         attempts = self._backoff.max_attempts
-        target = f"{path}?{query}" if query else path
         last = ""
         answered = False
         for attempt in range(attempts):
@@ -959,25 +991,18 @@ class Uploader:
                 raise _Failed(f"{what}: not sent: {self._breaker.reason}", retryable=True, code="EndpointDown")
             if attempt and stop.wait(self._backoff.delay(attempt)) and method != "DELETE":
                 raise _Stopped
-            signed = self._signer.sign(
-                method=method,
-                host=self._host,
-                path=path,
-                query=query,
-                headers=dict(headers),
-                payload_sha256=payload_sha256,
-            )
-            conn = self._connections.checkout(self._scheme, self._hostname, self._port)
             try:
-                resp = conn.request(method, target, signed, body)
+                resp = self._send(method, path, query, headers, body, payload_sha256)
+                moved = None if 200 <= resp.status < 300 else redirect_region(resp)
+                if moved is not None and moved != self.region:  # once per request, not counted as an attempt
+                    self._follow(moved)
+                    resp = self._send(method, path, query, headers, body, payload_sha256)
             except TransportError as exc:
-                conn.close()
                 last = f"{what}: connection problem: {exc}"
                 self._breaker.connection_failed(last)
                 continue
             answered = True
             self._breaker.answered()
-            self._connections.checkin(conn)
             if 200 <= resp.status < 300 or (ok_404 and resp.status == 404):
                 code = xml_field(resp.body, "Code") if xml_errors and b"<Error>" in resp.body else None
                 if code is None:

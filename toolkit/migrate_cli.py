@@ -185,7 +185,15 @@ def run_command(
     settings = engine.EngineSettings(batch_size=job.spec.tuning.batch_size, allow_partial=allow_partial)
     with opened(job, env) as parts, engine.stop_on_signals() as stop:
         target = job.spec.target
-        parts["uploader"].probe(sse=target.sse, kms_key_id=target.kms_key_id)  # before any write anywhere
+        uploader = parts["uploader"]
+        configured = uploader.region
+        uploader.probe(sse=target.sse, kms_key_id=target.kms_key_id)  # before any write anywhere
+        if uploader.region != configured:
+            click.echo(
+                f"note: bucket {job.bucket} is in {uploader.region}, not {configured}; uploading there "
+                f"(set `region: {uploader.region}` on the environment to say so)",
+                err=True,
+            )
         if abort_stale:
             engine.abort_stale(parts["journal"], uploader=parts["uploader"], everything=True)
         work = None if resume_only else plan(job, parts["store"], report)

@@ -32,12 +32,13 @@ from botocore.exceptions import ClientError
 from cargohold_core import aws
 from cargohold_core.aws import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from cargohold_core.config.model import Environment
+from cargohold_core.s3http import bucket_address
 from tests.audit.conftest import load
 from tests.support.botocore_signer import FixedTimeS3Auth
 from tests.support.terraform_apply import provision
 from toolkit.audit import inventory
 from toolkit.audit.fetch import Fetched, Reader, read
-from toolkit.audit.s3get import SUBRESOURCES, BucketConfigReader, S3ReadError, aws_address
+from toolkit.audit.s3get import SUBRESOURCES, BucketConfigReader, S3ReadError
 from toolkit.demo.emulator import Emulator
 
 ACCOUNT = "123456789012"
@@ -581,15 +582,15 @@ def test_signature_matches_botocore(
     url = _botocore_url(operation, bucket, region, endpoint)
     env: Any = SimpleNamespace(region=region, endpoint=endpoint)  # all the reader reads of an Environment
     reader = BucketConfigReader(env, creds, service_model=boto3.client("s3", region_name=region).meta.service_model)
-    address = reader._address(bucket, region)
+    address = bucket_address(bucket, region, reader._endpoint)
     sub = SUBRESOURCES[operation]
     parts = urlsplit(url)
     # Same place as botocore: scheme, host, path and the bare subresource.
-    assert f"{address.scheme}://{address.host_header}{address.path}?{sub}" == url
+    assert f"{address.url()}?{sub}" == url
     ours = SigV4Signer(creds, region).sign(
         method="GET",
         host=address.host_header,
-        path=address.path,
+        path=address.root,
         query=f"{sub}=",
         headers={"user-agent": "x"},
         payload_sha256=EMPTY_SHA256,
@@ -604,13 +605,18 @@ def test_signature_matches_botocore(
 
 
 def test_aws_addresses() -> None:
-    assert aws_address("media-prod", "eu-west-1").host_header == "media-prod.s3.eu-west-1.amazonaws.com"
-    assert aws_address("media-prod", "eu-west-1").path == "/"
-    dotted = aws_address("a.b.c", "us-west-2")
-    assert (dotted.host_header, dotted.path) == ("s3.us-west-2.amazonaws.com", "/a.b.c")
-    legacy = aws_address("Old_Bucket", "us-east-1")
-    assert (legacy.host_header, legacy.path) == ("s3.us-east-1.amazonaws.com", "/Old_Bucket")
-    assert aws_address("data", "cn-north-1").host_header == "data.s3.cn-north-1.amazonaws.com.cn"
+    assert bucket_address("media-prod", "eu-west-1").host_header == "media-prod.s3.eu-west-1.amazonaws.com"
+    assert bucket_address("media-prod", "eu-west-1").root == "/"
+    dotted = bucket_address("a.b.c", "us-west-2")
+    assert (dotted.host_header, dotted.root) == ("s3.us-west-2.amazonaws.com", "/a.b.c")
+    legacy = bucket_address("Old_Bucket", "us-east-1")
+    assert (legacy.host_header, legacy.root) == ("s3.us-east-1.amazonaws.com", "/Old_Bucket")
+    assert bucket_address("data", "cn-north-1").host_header == "data.s3.cn-north-1.amazonaws.com.cn"
+    # an AWS endpoint given (FIPS here) is kept; a custom one is path style, with its own path prefix
+    fips = bucket_address("media-prod", "us-east-1", "https://s3-fips.us-east-1.amazonaws.com")
+    assert (fips.host_header, fips.object_path("a b")) == ("media-prod.s3-fips.us-east-1.amazonaws.com", "/a%20b")
+    custom = bucket_address("media-prod", "us-east-1", "http://127.0.0.1:9000/s3/")
+    assert (custom.url(), custom.object_path("k")) == ("http://127.0.0.1:9000/s3/media-prod", "/s3/media-prod/k")
 
 
 # --- redirects and retries, against a scripted server ---------------------------------------------

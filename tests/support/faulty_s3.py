@@ -10,6 +10,9 @@ Faults (picked with the same seeded RNG, so a run is reproducible for a given re
 - "slowdown": 503 with S3's SlowDown XML body;
 - "internal": 500 with S3's InternalError XML body;
 - "drop": the connection is closed without any response (the client sees a reset / remote disconnect).
+- `bucket_region`: the region the bucket is in, as S3 knows it: a request signed for another region is
+  answered as S3 answers it (301 with `x-amz-bucket-region`; PermanentRedirect XML but for HEAD), and
+  counted as injected["redirect"]. moto accepts any region, so this is the only way to see a redirect here.
 A failed request never reaches the upstream. `methods` limits faults to some HTTP methods (e.g. {"PUT"});
 `match` (a callable on method and path) narrows it further. Counts of what was injected and forwarded are
 in `injected` / `forwarded`. Loopback only: both the listening address and the upstream must be loopback.
@@ -46,6 +49,7 @@ class FaultyS3:
         faults: Collection[str] = FAULTS,
         methods: Collection[str] | None = None,
         match: Callable[[str, str], bool] | None = None,
+        bucket_region: str | None = None,
     ) -> None:
         parts = urlsplit(upstream)
         if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -59,6 +63,7 @@ class FaultyS3:
         self.faults = tuple(faults)
         self.methods = {m.upper() for m in methods} if methods else None
         self.match = match
+        self.bucket_region = bucket_region
         self.injected: Counter[str] = Counter()
         self.forwarded: Counter[str] = Counter()  # by method
         self._rng = random.Random(seed)
@@ -96,6 +101,12 @@ class FaultyS3:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                signed_for = self.headers.get("Authorization", "").split("Credential=", 1)[-1].split("/")
+                if proxy.bucket_region and len(signed_for) > 2 and signed_for[2] != proxy.bucket_region:
+                    with proxy._lock:
+                        proxy.injected["redirect"] += 1
+                    self._answer(301, "PermanentRedirect", "Use the bucket's region.", head=self.command == "HEAD")
+                    return
                 fault = proxy._decide(self.command, self.path)
                 if fault == "drop":
                     self.close_connection = True
@@ -103,18 +114,23 @@ class FaultyS3:
                         self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 if fault is not None:
-                    status, code, message = _BODIES[fault]
-                    xml = (
-                        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-                        f"<Message>{message}</Message><RequestId>faulty-s3</RequestId></Error>"
-                    ).encode()
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(xml)))
-                    self.end_headers()
-                    self.wfile.write(xml)
+                    self._answer(*_BODIES[fault])
                     return
                 self._forward(body)
+
+            def _answer(self, status: int, code: str, message: str, *, head: bool = False) -> None:
+                xml = (
+                    f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+                    f"<Message>{message}</Message><RequestId>faulty-s3</RequestId></Error>"
+                ).encode()
+                self.send_response(status)
+                if proxy.bucket_region:
+                    self.send_header("x-amz-bucket-region", proxy.bucket_region)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", "0" if head else str(len(xml)))
+                self.end_headers()
+                if not head:
+                    self.wfile.write(xml)
 
             def _forward(self, body: bytes) -> None:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}

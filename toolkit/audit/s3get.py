@@ -18,11 +18,12 @@ and HTTP status (so `fetch.read(..., absent=...)` works unchanged); a request th
 (after retries) or an unreadable answer raises a `BotoCoreError` subclass, which `fetch.read` also
 reports as unreadable.
 
-Addressing: path style (`{endpoint}/{bucket}?policy`) for a configured endpoint (emulators and other
-S3-compatible servers); on AWS virtual-hosted style (`https://{bucket}.s3.{region}.amazonaws.com/?policy`),
-path style on the regional host for names that cannot be host names (dots, capitals, underscores).
-Region redirects (301 PermanentRedirect, 400 AuthorizationHeaderMalformed, 307) are followed once,
-signed for the bucket's region, which is remembered for the bucket's other reads. Transport errors,
+Addressing is the uploader's (`cargohold_core.s3http.bucket_address`): path style for a configured
+endpoint (emulators and other S3-compatible servers); on AWS virtual-hosted style
+(`https://{bucket}.s3.{region}.amazonaws.com/?policy`), path style on the regional host for names that
+cannot be host names. Region redirects (`s3http.redirect_region`: 301 PermanentRedirect, 400
+AuthorizationHeaderMalformed, 307) are followed once, signed for the bucket's region, which is remembered
+for the bucket's other reads. Transport errors,
 500/502/503/504 and throttling are retried (5 attempts in all, with cargohold_core.retry's backoff).
 """
 
@@ -35,9 +36,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import quote, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
@@ -50,7 +49,9 @@ from cargohold_core.s3http import (
     Response,
     SigV4Signer,
     TransportError,
-    virtual_hostable,
+    bucket_address,
+    is_aws_endpoint,
+    redirect_region,
 )
 
 # Operation -> the subresource that names it in the query string (GET /{bucket}?{subresource}).
@@ -125,8 +126,7 @@ class BucketConfigReader:
         self._pool = ConnectionPool(
             max_idle=max_idle_connections, connect_timeout=_CONNECT_TIMEOUT, read_timeout=_READ_TIMEOUT
         )
-        custom = env.endpoint or (endpoint if endpoint and not _is_aws_host(endpoint) else None)
-        self._endpoint = _Endpoint.parse(custom) if custom else None
+        self._endpoint = env.endpoint or (endpoint if endpoint and not is_aws_endpoint(endpoint) else None)
 
     # --- boto3-named reads (boto3's keyword too): the whole output, without ResponseMetadata -------
 
@@ -227,11 +227,11 @@ class BucketConfigReader:
         attempt = 0
         while True:
             region = self._regions.get(bucket, self._region)
-            address = self._address(bucket, region)
+            address = bucket_address(bucket, region, self._endpoint)
             headers = self._signer(region).sign(
                 method="GET",
                 host=address.host_header,
-                path=address.path,
+                path=address.root,
                 query=query,
                 headers={"user-agent": USER_AGENT},
                 payload_sha256=EMPTY_SHA256,
@@ -239,7 +239,7 @@ class BucketConfigReader:
             self._on_request()
             conn = self._pool.checkout(address.scheme, address.hostname, address.port)
             try:
-                resp = conn.request("GET", f"{address.path}?{subresource}", headers, b"")
+                resp = conn.request("GET", f"{address.root}?{subresource}", headers, b"")
             except TransportError as exc:
                 attempt += 1
                 if attempt >= self._backoff.max_attempts:
@@ -258,7 +258,7 @@ class BucketConfigReader:
             details = error["Error"]
             code = details.get("Code")
             if not redirected:
-                new_region = _redirect_region(resp, details)
+                new_region = redirect_region(resp)
                 if new_region is not None and new_region != region:
                     redirected = True
                     self._regions[bucket] = new_region
@@ -288,75 +288,6 @@ class BucketConfigReader:
             with self._lock:
                 signer = self._signers.setdefault(region, SigV4Signer(self._credentials, region))
         return signer
-
-    def _address(self, bucket: str, region: str) -> _Address:
-        endpoint = self._endpoint
-        if endpoint is not None:
-            return _Address(
-                endpoint.scheme,
-                endpoint.hostname,
-                endpoint.port,
-                endpoint.netloc,
-                f"{endpoint.path}/{quote(bucket, safe='~')}",
-            )
-        return aws_address(bucket, region)
-
-
-@dataclass(frozen=True)
-class _Endpoint:
-    scheme: str
-    hostname: str
-    port: int | None
-    netloc: str  # the Host header botocore sends (with the port when the URL names one)
-    path: str  # a path prefix, without the trailing slash ("" usually)
-
-    @staticmethod
-    def parse(url: str) -> _Endpoint:
-        parts = urlsplit(url)
-        if not parts.hostname:
-            raise ValueError(f"not an endpoint URL: {url!r}")
-        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-        netloc = host if parts.port is None else f"{host}:{parts.port}"
-        return _Endpoint(parts.scheme or "https", parts.hostname, parts.port, netloc, parts.path.rstrip("/"))
-
-
-@dataclass(frozen=True)
-class _Address:
-    scheme: str
-    hostname: str  # to connect to
-    port: int | None
-    host_header: str
-    path: str  # the encoded request path, as signed
-
-
-def aws_address(bucket: str, region: str) -> _Address:
-    """Where AWS serves a bucket's configuration: virtual-hosted style on the regional endpoint, path
-    style on it for names that cannot be a host name label (dots would also break the TLS wildcard)."""
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    regional = f"s3.{region}.{suffix}"
-    if virtual_hostable(bucket):
-        host = f"{bucket}.{regional}"
-        return _Address("https", host, None, host, "/")
-    return _Address("https", regional, None, regional, "/" + quote(bucket, safe="~"))
-
-
-def _is_aws_host(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    return host.endswith(_AWS_SUFFIXES) or host in ("amazonaws.com", "amazonaws.com.cn")
-
-
-def _redirect_region(resp: Response, error: dict[str, Any]) -> str | None:
-    """The bucket's region when S3 says the request went to the wrong one (as botocore's redirector)."""
-    code = error.get("Code")
-    wrong = (
-        resp.status in (301, 302, 307)
-        or code == "PermanentRedirect"
-        or (code == "AuthorizationHeaderMalformed" and "Region" in error)
-    )
-    if not wrong:
-        return None
-    region = resp.headers.get("x-amz-bucket-region") or error.get("Region")
-    return str(region) if region else None
 
 
 # --- errors, as botocore's rest-xml parser reads them --------------------------------------------

@@ -17,6 +17,7 @@ from cargohold_core.s3http import (
     S3Connection,
     SigV4Signer,
     TransportError,
+    bucket_address,
     encode_key,
     encode_query,
     proxy_for,
@@ -24,7 +25,6 @@ from cargohold_core.s3http import (
 )
 from tests.support.botocore_signer import FixedTimeS3Auth
 from tests.support.http_proxy import forwarding_proxy
-from toolkit.audit.s3get import aws_address
 from toolkit.demo.emulator import Emulator
 
 
@@ -131,4 +131,4 @@ def test_https_through_a_proxy_that_refuses_connect_is_one_transport_error(monke
 )
 def test_one_addressing_rule_for_the_uploader_and_the_audit(bucket: str, virtual: bool) -> None:
     assert virtual_hostable(bucket) is virtual
-    assert (aws_address(bucket, "eu-west-1").hostname == f"{bucket}.s3.eu-west-1.amazonaws.com") is virtual
+    assert (bucket_address(bucket, "eu-west-1").hostname == f"{bucket}.s3.eu-west-1.amazonaws.com") is virtual

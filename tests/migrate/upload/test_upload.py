@@ -233,6 +233,26 @@ def test_retries_through_a_faulty_proxy(make_uploader: Any, moto: Any, s3: Any, 
     assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
 
 
+def test_a_bucket_in_another_region_is_followed_there(
+    make_uploader: Any, moto: Any, s3: Any, bucket: str, tmp_path: Path
+) -> None:
+    """The configured region is wrong: S3's redirect (played by the proxy: moto accepts any region) names
+    the bucket's, and the probe, single PUTs and a multipart upload are then signed for it."""
+    small, big = tmp_path / "a.txt", tmp_path / "big.bin"
+    small.write_bytes(b"a" * 100)
+    big.write_bytes(b"\x05" * (11 * MiB))
+    settings = TransferSettings(concurrency=2, multipart_threshold=5 * MiB, part_size=5 * MiB, **FAST_RETRIES)
+    with FaultyS3(moto.endpoint, fraction=0.0, bucket_region="eu-central-1") as proxy:
+        up = make_uploader(endpoint=proxy.endpoint, settings=settings)
+        up.probe()
+        assert up.region == "eu-central-1" and proxy.injected["redirect"] == 1  # learnt once, at the HEAD
+        results = run(up, [item_for(small, "moved/a.txt"), item_for(big, "moved/big.bin")])
+        assert proxy.injected["redirect"] == 1
+    assert all(r.ok for r in results.values()), results
+    assert results["moved/big.bin"].parts == 3
+    assert s3.get_object(Bucket=bucket, Key="moved/a.txt")["Body"].read() == b"a" * 100
+
+
 def test_no_such_bucket_fails_fast_and_is_not_retryable(make_uploader: Any, moto: Any, tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     path.write_bytes(b"a")
