@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 import click
 
-from cargohold_core import aws
 from cargohold_core.config import Environment, load_project
 from cargohold_core.errors import CargoholdError
 from cargohold_core.progress import for_cli
@@ -63,6 +62,8 @@ def opened_store(job: LoadedJob, env: Environment | None) -> Iterator[Any]:
 
     client = None
     if isinstance(job.spec.database, DynamoDatabase):
+        from cargohold_core import aws  # deferred: boto3 is 0.1 s of every CLI start
+
         client = aws.client(env, "dynamodb") if env is not None else None
     store = open_store(job.spec.database, dynamodb_client=client, region=job.region, endpoint=job.endpoint)
     try:
@@ -128,6 +129,8 @@ def make_uploader(job: LoadedJob, env: Environment | None, *, ledger: Any = None
         part_size=tuning.part_size_mb * 1024 * 1024,
         checksum=tuning.checksum,
     )
+    from cargohold_core import aws
+
     session = aws.session(env) if env is not None else None
     return Uploader(
         bucket=job.bucket, region=job.region, endpoint=job.endpoint, session=session, settings=settings, ledger=ledger
