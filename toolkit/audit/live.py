@@ -16,7 +16,7 @@ def lifecycle_scope(rule: dict[str, Any]) -> tuple[str | None, dict[str, str], i
     prefix = scope.get("Prefix", rule.get("Prefix")) or None
     tags = tag_dict(scope.get("Tags"))
     if "Tag" in filt:
-        tags[filt["Tag"]["Key"]] = filt["Tag"]["Value"]
+        tags.update(tag_dict([filt["Tag"]]))
     sizes = [scope.get(k) for k in ("ObjectSizeGreaterThan", "ObjectSizeLessThan")]
     larger, smaller = (int(v) if v is not None else None for v in sizes)
     return prefix, dict(sorted(tags.items())), larger, smaller
