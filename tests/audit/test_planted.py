@@ -159,7 +159,7 @@ PLANTED: dict[str, tuple[Callable[[Emulator], None], set[str]]] = {
         ),
         {"s3.versioning", "drift.changed"},
     ),
-    # The same actions, narrowed to one prefix: only the desired-state comparison can tell.
+    # The same actions, narrowed to one prefix: the rest of the bucket keeps every version and part.
     "lifecycle rule narrowed to a prefix": (
         lambda a: _lifecycle(
             a,
@@ -169,7 +169,14 @@ PLANTED: dict[str, tuple[Callable[[Emulator], None], set[str]]] = {
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
             },
         ),
-        {"drift.changed"},
+        {"s3.noncurrent-version-expiration", "s3.abort-incomplete-multipart", "drift.changed"},
+    ),
+    "CORS lets any https origin write": (
+        lambda a: _s3(a).put_bucket_cors(
+            Bucket="hard-test-docs",
+            CORSConfiguration={"CORSRules": [{"AllowedOrigins": ["https://*"], "AllowedMethods": ["GET", "PUT"]}]},
+        ),
+        {"s3.cors-wildcard-write", "drift.changed"},
     ),
     "no lifecycle": (
         lambda a: _s3(a).delete_bucket_lifecycle(Bucket="hard-test-docs"),
@@ -458,6 +465,21 @@ def test_drift_shows_the_tag_and_the_index_projection_that_changed(tmp_path: Pat
     [want], [have] = table.expected["global_indexes"], table.actual["global_indexes"]
     assert (want["projection"], have["projection"]) == ("KEYS_ONLY", "ALL")
     assert len(changed) == 2
+
+
+def test_a_prefixed_rule_is_named_as_covering_only_its_prefix(tmp_path: Path, account: Emulator) -> None:
+    project, env = _hardened(tmp_path, account)
+    PLANTED["lifecycle rule narrowed to a prefix"][0](account)
+    failing = {f.check.id: f for f in audit(project, env).findings if f.status is Status.FAIL}
+    message = failing["s3.abort-incomplete-multipart"].message
+    assert "in the whole bucket; the rules with it apply only to tmp/" in message
+
+
+def test_drift_shows_suspended_versioning_as_suspended(tmp_path: Path, account: Emulator) -> None:
+    project, env = _hardened(tmp_path, account)
+    _s3(account).put_bucket_versioning(Bucket="hard-test-docs", VersioningConfiguration={"Status": "Suspended"})
+    [finding] = [f for f in audit(project, env).findings if f.check.id == "drift.changed" and f.status is Status.FAIL]
+    assert finding.expected == {"versioning": "Enabled"} and finding.actual == {"versioning": "Suspended"}
 
 
 def test_drift_shows_the_lifecycle_filter_that_changed(tmp_path: Path, account: Emulator) -> None:

@@ -162,8 +162,11 @@ def _bucket_live(b: BucketInfo, want: dict[str, Any]) -> dict[str, Any]:
     document = b.policy.get()
     encryption = b.encryption.get() or {}
     algorithm = encryption.get("algorithm")
+    versioning = b.versioning.get()
     return {
-        "versioning": "Enabled" if b.versioning.get() == "Enabled" else None,
+        # Suspended is what is left of versioning turned off: the same as never enabled when config.yaml
+        # does not ask for it (the stack manages versioning only where it is on), shown as such otherwise.
+        "versioning": None if versioning == "Suspended" and want["versioning"] is None else versioning,
         "encryption": {
             "algorithm": algorithm,
             # Only compared where config names them: AWS reports the key it resolved.

@@ -7,11 +7,13 @@ only checked where it asks.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cargohold_core.config.schema import BucketSpec
 from toolkit.audit import policy
 from toolkit.audit.inventory import BucketInfo, Inventory
+from toolkit.audit.live import lifecycle_scope
 from toolkit.audit.rules import RuleSet, Verdict, bad, ok
 from toolkit.findings import define
 
@@ -298,6 +300,17 @@ def _enabled_rules(b: BucketInfo) -> list[dict[str, Any]]:
     return [r for r in b.lifecycle.get() if r.get("Status") == "Enabled"]
 
 
+def _whole_bucket_rules(b: BucketInfo) -> list[dict[str, Any]]:
+    """Enabled rules without a filter: only these bound what piles up anywhere in the bucket."""
+    return [r for r in _enabled_rules(b) if lifecycle_scope(r) == (None, {}, None, None)]
+
+
+def _scoped(rules: list[dict[str, Any]], action: str) -> str:
+    """' (rules with it apply only to prefix tmp/, ...)' for the filtered rules that have `action`."""
+    scopes = sorted({lifecycle_scope(r)[0] or "a tag or size filter" for r in rules if action in r})
+    return f"; the rules with it apply only to {', '.join(scopes)}" if scopes else ""
+
+
 @BUCKET(LIFECYCLE)
 def lifecycle_present(b: BucketInfo, _: BucketSpec | None) -> Verdict:
     if not _enabled_rules(b):
@@ -324,8 +337,9 @@ NONCURRENT = define(
 def noncurrent_version_expiration(b: BucketInfo, _: BucketSpec | None) -> Verdict | None:
     if b.versioning.get() not in ("Enabled", "Suspended"):
         return None  # no noncurrent versions can pile up
-    if not any("NoncurrentVersionExpiration" in r for r in _enabled_rules(b)):
-        return bad("versioned, but no lifecycle rule expires noncurrent versions")
+    if not any("NoncurrentVersionExpiration" in r for r in _whole_bucket_rules(b)):
+        where = _scoped(_enabled_rules(b), "NoncurrentVersionExpiration")
+        return bad(f"versioned, but no lifecycle rule expires noncurrent versions in the whole bucket{where}")
     return ok("noncurrent versions expire")
 
 
@@ -347,8 +361,9 @@ MULTIPART = define(
 
 @BUCKET(MULTIPART)
 def abort_incomplete_multipart(b: BucketInfo, _: BucketSpec | None) -> Verdict:
-    if not any("AbortIncompleteMultipartUpload" in r for r in _enabled_rules(b)):
-        return bad("no lifecycle rule aborts incomplete multipart uploads")
+    if not any("AbortIncompleteMultipartUpload" in r for r in _whole_bucket_rules(b)):
+        where = _scoped(_enabled_rules(b), "AbortIncompleteMultipartUpload")
+        return bad(f"no lifecycle rule aborts incomplete multipart uploads in the whole bucket{where}")
     return ok("incomplete multipart uploads are aborted")
 
 
@@ -421,6 +436,14 @@ CORS = define(
 )
 
 
+_ANY_ORIGIN = re.compile(r"(\*|[a-z][a-z0-9+.-]*://\*)(:(\d+|\*))?/?", re.IGNORECASE)
+
+
+def _any_origin(origin: str) -> bool:
+    """'*', or a scheme with any host ('https://*'): every site. 'https://*.example.com' is one domain's."""
+    return _ANY_ORIGIN.fullmatch(origin.strip()) is not None
+
+
 @BUCKET(CORS)
 def cors_wildcard_write(b: BucketInfo, _: BucketSpec | None) -> Verdict | None:
     rules = b.cors.get()
@@ -429,7 +452,8 @@ def cors_wildcard_write(b: BucketInfo, _: BucketSpec | None) -> Verdict | None:
     risky = [
         r
         for r in rules
-        if "*" in r.get("AllowedOrigins", []) and _WRITE_METHODS & {m.upper() for m in r.get("AllowedMethods", [])}
+        if any(_any_origin(o) for o in r.get("AllowedOrigins", []))
+        and _WRITE_METHODS & {m.upper() for m in r.get("AllowedMethods", [])}
     ]
     if risky:
         methods = sorted({m for r in risky for m in r.get("AllowedMethods", []) if m.upper() in _WRITE_METHODS})
