@@ -10,8 +10,9 @@ from typing import Any
 from urllib.parse import urlparse, urlsplit, urlunsplit
 
 import boto3
+import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from cargohold_core.config.model import Environment
 from cargohold_core.errors import AwsError
@@ -36,7 +37,14 @@ def is_emulator(endpoint: str | None) -> bool:
 
 
 def session(env: Environment, *, region: str | None = None) -> boto3.Session:
-    base = boto3.Session(region_name=region or env.region)
+    try:
+        base = boto3.Session(region_name=region or env.region)
+    except ProfileNotFound as exc:
+        known = ", ".join(botocore.session.Session().available_profiles) or "none"
+        raise AwsError(
+            f"{exc} (from AWS_PROFILE)",
+            hint=f"set AWS_PROFILE to one of the profiles configured here ({known}), or unset it",
+        ) from None
     if is_emulator(env.endpoint) and base.get_credentials() is None:
         return boto3.Session(
             aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY, region_name=region or env.region

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from cargohold_core.account import guard
 from cargohold_core.config import Project, declared_resources, load_project, tfvars
 from cargohold_core.errors import CargoholdError
 from toolkit import __version__
@@ -128,6 +129,7 @@ def bootstrap(config_path: Path, fmt: str, env_name: str) -> None:
     from toolkit.bootstrap import bootstrap as run_bootstrap
 
     env = load_project(config_path).environment(env_name)
+    guard(env)
     steps = run_bootstrap(env)
     emit(
         {"environment": env_name, "steps": [s.to_json() for s in steps]},
@@ -160,6 +162,7 @@ def _stack(
 
     project = load_project(config_path)
     env = project.environment(env_name)
+    guard(env)
     # Terraform's own output is a log: stderr, and only for people (not with --format json).
     on_log = None if fmt == "json" else (lambda line: click.echo(line, err=True))
     imports = imports_path.read_text(encoding="utf-8") if imports_path else None

@@ -56,6 +56,15 @@ def resolve(
     return job, env
 
 
+def guard_account(job: LoadedJob, env: Environment | None, *, s3: bool, store: bool) -> None:
+    """With --env, a command that touches the account (S3, or a DynamoDB table as its database) runs only
+    in the environment's account. A job file without an environment names no account to check."""
+    if env is not None and (s3 or (store and isinstance(job.spec.database, DynamoDatabase))):
+        from cargohold_core.account import guard
+
+        guard(env)
+
+
 @contextmanager
 def opened_store(job: LoadedJob, env: Environment | None) -> Iterator[Any]:
     from migrate.db import open_store
@@ -112,6 +121,7 @@ def plan_command(
 
     job, env = resolve(config_path, job_name, job_file, env_name)
     report = PlanReport(job=job.name, bucket=job.bucket, source_dir=str(job.source_dir))
+    guard_account(job, env, s3=False, store=True)
     with opened_store(job, env) as store:
         for _ in plan(job, store, report):
             pass
@@ -142,6 +152,7 @@ def opened(job: LoadedJob, env: Environment | None, *, store: bool = True, uploa
     """The journal, and the store and uploader a command needs, closed afterwards."""
     from migrate.journal import open_journal
 
+    guard_account(job, env, s3=uploader, store=store)
     with contextlib.ExitStack() as stack:
         parts: dict[str, Any] = {}
         if store:  # first: a database that is not there is refused before the journal is made

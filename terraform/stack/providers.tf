@@ -22,6 +22,10 @@ provider "aws" {
   skip_metadata_api_check     = local.emulated
   skip_region_validation      = local.emulated
 
+  # Terraform run by hand with another account's credentials stops here, as cargohold's own guard
+  # stops it first. Not on an emulator: the provider skips asking who it is there (the CLI still asks).
+  allowed_account_ids = local.emulated ? null : [var.account_id]
+
   default_tags {
     tags = merge(var.tags, {
       Project     = var.project

@@ -182,6 +182,12 @@ def test_real_environment_has_no_endpoint_overrides(tmp_path: Path) -> None:
     assert services, "the provider declares endpoint overrides (null outside emulators)"
     assert all(known(block[k]) is None for block in endpoints for k in services)
     assert provider["s3_use_path_style"] is False
+    assert provider["allowed_account_ids"] == [env.account]  # Terraform by hand is guarded as well
+
+
+def test_emulator_environment_has_no_account_allow_list(tmp_path: Path) -> None:
+    provider = as_list(evaluate(load_project(REPO / "config.yaml").environment("local"), tmp_path)["provider"])[0]
+    assert known(provider.get("allowed_account_ids")) is None
 
 
 @pytest.mark.parametrize(("config", "env_name"), _cases())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cargohold_core.account import guard
 from cargohold_core.config import load_project
 from toolkit.report.command import ReportRequest, report_command
 
@@ -22,4 +23,6 @@ def audit(request: ReportRequest, workers: int) -> None:
     from toolkit.audit.run import audit as run_audit
 
     project = load_project(request.config_path)
-    request.finish(run_audit(project, project.environment(request.env_name), workers=workers))
+    env = project.environment(request.env_name)
+    guard(env)
+    request.finish(run_audit(project, env, workers=workers))

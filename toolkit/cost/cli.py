@@ -53,15 +53,19 @@ def cost(
     a finding at or above --fail-on remains (a leak, or the budget in config.yaml exceeded), 1 when
     the estimate could not run or some usage could not be read.
     """
+    from cargohold_core.account import guard
     from cargohold_core.config import load_project
     from toolkit.cost.checks import Thresholds
     from toolkit.cost.measure import MeasureSettings
     from toolkit.cost.run import cost_report
 
     project = load_project(request.config_path)
+    env = project.environment(request.env_name)
+    if usage_path is None:  # a usage file plans without reading the account
+        guard(env)
     report = cost_report(
         project,
-        project.environment(request.env_name),
+        env,
         usage_path=usage_path,
         free_tier=free_tier,
         horizon_days=horizon_days,

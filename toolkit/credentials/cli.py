@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from cargohold_core.account import guard
 from toolkit.cli_options import command_options
 from toolkit.output import emit
 
@@ -60,6 +61,7 @@ def issue_command(
     from toolkit.credentials.keys import issue
 
     env = load_project(config_path).environment(env_name)
+    guard(env)
     _show(issue(env, principal_key, path=dotenv_path), fmt=fmt, show_secret=show_secret)
 
 
@@ -102,6 +104,7 @@ def rotate_command(
 
     project = load_project(config_path)
     env = project.environment(env_name)
+    guard(env)
     outcome = rotate(
         env,
         principal_key,
@@ -134,6 +137,7 @@ def revoke_command(
             hint="run again with --yes to confirm",
         )
     env = load_project(config_path).environment(env_name)
+    guard(env)
     _show(revoke(env, principal_key, path=dotenv_path, key_id=key_id), fmt=fmt, show_secret=False)
 
 

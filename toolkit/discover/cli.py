@@ -50,6 +50,7 @@ def discover(
     Terraform state bucket and lock table and AWS service-linked roles. A resource config.yaml already declares
     is not rewritten, but gets its import blocks where it exists live, so the first apply adopts it.
     """
+    from cargohold_core.account import guard
     from cargohold_core.config import load_project
     from toolkit.discover.read import discover as run_discover
     from toolkit.discover.write import import_blocks, imports_for, load_discovered, render_fragment
@@ -57,6 +58,7 @@ def discover(
 
     project = load_project(config_path)
     env = project.environment(env_name)
+    guard(env)
     targets = [output_dir / FRAGMENT, output_dir / IMPORTS]
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:

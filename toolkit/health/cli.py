@@ -36,9 +36,11 @@ def health(request: ReportRequest, principal_key: str | None, credentials_path: 
 
     Probe objects and items are removed afterwards. Every failure comes with a diagnosis and a fix.
     """
+    from cargohold_core.account import guard
     from cargohold_core.config import load_project
     from toolkit.health.run import run_health
 
     project = load_project(request.config_path)
     env = project.environment(request.env_name)
+    guard(env)
     request.finish(run_health(env, project=project.name, principal=principal_key, credentials=credentials_path))
