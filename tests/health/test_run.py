@@ -3,6 +3,7 @@ and cleanup after both."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from health_support import Deployed, example_config, write_env_file
 
+from tests.support.faulty_s3 import FaultyS3
 from toolkit.demo.emulator import Emulator
 from toolkit.findings import Finding, Report, Status
 from toolkit.health.run import run_health
@@ -153,6 +155,21 @@ def test_cors_refused_origin_fails_when_the_bucket_allows_every_origin(
     assert "https://not-allowed.invalid" in finding.message
     assert finding.details == {"diagnosis": "cors-origin-too-broad", "deployed_origins": ["*"]}
     assert statuses(report, "health.cors-allowed-origin") == {Status.PASS}
+
+
+def test_a_server_error_to_a_preflight_is_not_verifiable_never_refused(
+    cors_moto: Emulator, deploy: Callable[..., Deployed]
+) -> None:
+    deployed = deploy(cors_moto.endpoint)
+    with FaultyS3(cors_moto.endpoint, fraction=1.0, faults=["internal"], methods={"OPTIONS"}) as proxy:
+        through = dataclasses.replace(deployed, env=deployed.env.at_endpoint(proxy.endpoint))
+        report = run(through)
+        assert proxy.injected["internal"] > 0
+    for check in ("health.cors-refused-origin", "health.cors-allowed-origin"):
+        assert statuses(report, check) == {Status.ERROR}, check
+    refused = only(report, "health.cors-refused-origin")
+    assert refused.details == {"diagnosis": "not-verifiable", "status": 500}
+    assert "HTTP 500" in refused.message and "not a CORS answer" in refused.message
 
 
 def test_wildcard_origin_in_config_skips_the_refused_probe(

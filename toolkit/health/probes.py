@@ -207,6 +207,8 @@ def check_cors(run: Run) -> None:
                 ok, why = answer
                 if ok:
                     run.add(passed(checks.CORS_ALLOWED, resource, f"preflight {method} from {concrete} allowed"))
+                elif why[0] >= 500:
+                    run.add(_preflight_unanswered(checks.CORS_ALLOWED, resource, concrete, why))
                 else:
                     d = cors_refused(concrete, bucket=bucket.name, bucket_key=bucket.key, status=why[0], reason=why[1])
                     deployed = _deployed_origins(s3, bucket.name)
@@ -220,9 +222,11 @@ def check_cors(run: Run) -> None:
         answer = _preflight(run, url, UNLISTED_ORIGIN, method, False)
         if answer is None:
             continue
-        ok, (status, _) = answer
+        ok, (status, reason) = answer
         resource = f"{bucket.arn} (origin {UNLISTED_ORIGIN})"
-        if not ok:
+        if status >= 500:  # a server error refuses nothing: it says nothing about CORS
+            run.add(_preflight_unanswered(checks.CORS_REFUSED, resource, UNLISTED_ORIGIN, (status, reason)))
+        elif not ok:
             run.add(passed(checks.CORS_REFUSED, resource, f"preflight from {UNLISTED_ORIGIN} refused (HTTP {status})"))
         else:
             deployed = _deployed_origins(s3, bucket.name)
@@ -238,6 +242,16 @@ def check_cors(run: Run) -> None:
                 )
             )
     # Resources are ARNs with the origin appended: one finding per (bucket, origin), stable across runs.
+
+
+def _preflight_unanswered(check: Check, resource: str, origin: str, why: tuple[int, str]) -> Finding:
+    return errored(
+        check,
+        resource,
+        f"not verifiable: the preflight from {origin} got HTTP {why[0]} ({why[1]}), a server error, not a CORS "
+        "answer. Run the check again; if it persists, the endpoint is failing",
+        details={"diagnosis": "not-verifiable", "status": why[0]},
+    )
 
 
 def _preflight(run: Run, url: str, origin: str, method: str, with_headers: bool) -> tuple[bool, tuple[int, str]] | None:
