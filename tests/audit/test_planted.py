@@ -20,6 +20,7 @@ import pytest
 from cargohold_core import aws
 from cargohold_core.config.model import Environment
 from tests.audit.conftest import load
+from tests.support.moto_api import set_auth
 from tests.support.terraform_apply import provision
 from toolkit.audit.run import all_checks, audit
 from toolkit.bootstrap import bootstrap
@@ -473,6 +474,34 @@ def test_a_prefixed_rule_is_named_as_covering_only_its_prefix(tmp_path: Path, ac
     failing = {f.check.id: f for f in audit(project, env).findings if f.status is Status.FAIL}
     message = failing["s3.abort-incomplete-multipart"].message
     assert "in the whole bucket; the rules with it apply only to tmp/" in message
+
+
+def test_access_denied_names_the_permissions_the_check_reads_with(
+    tmp_path: Path, account: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, env = _hardened(tmp_path, account)
+    iam = _iam(account)
+    iam.create_user(UserName="auditor")
+    denied = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:GetBucketPolicy", "Resource": "*"},
+        ],
+    }
+    iam.put_user_policy(UserName="auditor", PolicyName="all-but-policies", PolicyDocument=json.dumps(denied))
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    set_auth(account.endpoint, "0")
+    try:
+        report = audit(project, env)
+    finally:
+        set_auth(account.endpoint, "inf")
+    [tls] = [f for f in report.findings if f.check.id == "s3.tls-only" and f.resource == B]
+    assert tls.status is Status.ERROR
+    assert "AccessDenied" in tls.message
+    assert "The audit's credentials need s3:GetBucketPolicy" in tls.message
 
 
 def test_drift_shows_suspended_versioning_as_suspended(tmp_path: Path, account: Emulator) -> None:

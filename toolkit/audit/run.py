@@ -82,9 +82,20 @@ def judge(inv: Inventory, env: Environment) -> list[Finding]:
     return findings
 
 
+def unreadable(check: Check, error: str) -> str:
+    """Why a check could not judge; when AWS said AccessDenied, which permissions the check reads with."""
+    text = f"could not read what this check needs: {error}"
+    if "AccessDenied" in error or "UnauthorizedOperation" in error:
+        text += f". The audit's credentials need {', '.join(check.permissions)} for this check"
+    return text
+
+
 def _over(rules: RuleSet[R, S], listing: Fetched[list[R]], unpack: Any, what: str) -> list[Finding]:
     if not listing.ok:  # nothing is known about any of them: one ERROR per check, never a silent PASS
-        return [errored(r.check, f"*:{what}", f"cannot list {what}: {listing.error}") for r in rules.rules]
+        return [
+            errored(r.check, f"*:{what}", unreadable(r.check, f"cannot list {what}: {listing.error}"))
+            for r in rules.rules
+        ]
     return list(_apply(rules, [unpack(item) for item in listing.get()]))
 
 
@@ -94,7 +105,7 @@ def _apply(rules: RuleSet[R, S], targets: Iterable[tuple[str, R, S | None]]) -> 
             try:
                 verdict = rule.judge(item, want)
             except CannotRead as exc:
-                yield errored(rule.check, resource, f"could not read what this check needs: {exc}")
+                yield errored(rule.check, resource, unreadable(rule.check, str(exc)))
                 continue
             if verdict is not None:
                 yield Finding(
