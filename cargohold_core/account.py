@@ -47,7 +47,6 @@ def credentials_source(session: Any) -> str:
     key = credentials.access_key or ""
     tail = f" (access key ...{key[-4:]})" if len(key) >= 4 else ""
     method = getattr(credentials, "method", "") or ""
-    profile = session.profile_name if session.profile_name != "default" or os.environ.get("AWS_PROFILE") else None
     names = {
         "env": "the environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
         "shared-credentials-file": f"profile '{session.profile_name}' in the shared credentials file",
@@ -59,8 +58,8 @@ def credentials_source(session: Any) -> str:
         "explicit": "credentials given to cargohold directly",
     }
     where = names.get(method, f"{method or 'unknown'} credentials")
-    if profile and method == "env":
-        where += f" (they win over AWS_PROFILE={profile})"
+    if method == "env" and os.environ.get("AWS_PROFILE"):
+        where += f" (they win over AWS_PROFILE={os.environ['AWS_PROFILE']})"
     return where + tail
 
 

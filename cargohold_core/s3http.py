@@ -456,8 +456,8 @@ def redirect_region(resp: Response) -> str | None:
 
 
 def virtual_hostable(bucket: str) -> bool:
-    """Whether AWS can serve the bucket virtual-hosted style (`bucket.s3.region.amazonaws.com`): the one
-    addressing rule. A name with dots (or anything that is not one DNS label) goes path style, since it
+    """Whether AWS can serve the bucket virtual-hosted style (`bucket.s3.region.amazonaws.com`), as
+    `bucket_address` asks. A name with dots (or anything that is not one DNS label) goes path style, since it
     would break the TLS wildcard certificate."""
     return _VIRTUAL_HOSTABLE.match(bucket) is not None
 

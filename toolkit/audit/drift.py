@@ -151,7 +151,7 @@ def _principal_pair(
         "other_policies": [],
         "tags": state["tags"],
     }
-    return want, {**_principal_live(live, principal.name), "tags": live.tags}
+    return want, _principal_live(live, principal.name)
 
 
 def _norm(value: Any) -> str:
@@ -289,6 +289,7 @@ def _principal_live(p: PrincipalInfo, name: str) -> dict[str, Any]:
         "kind": p.kind,
         "policy": _canonical_policy(documents[0]) if documents else None,
         "other_policies": sorted(x.name for x in p.policies if x.name != name),
+        "tags": p.tags,
     }
 
 

@@ -138,8 +138,7 @@ def read_inventory(
             Fetched(identity.value["Arn"]) if identity.ok and identity.value else Fetched[str](error=identity.error)
         )
         account_pab = reader.submit(_account_public_access_block, reader, account)
-        declared_buckets = frozenset(b.name for b in env.buckets.values())
-        buckets = reader.submit(_buckets, reader, detailed, declared_buckets, fast_s3)
+        buckets = reader.submit(_buckets, reader, detailed, frozenset(b.name for b in env.buckets.values()), fast_s3)
         tables = reader.submit(_tables, reader, frozenset(t.name for t in env.tables.values()))
         principals = reader.submit(_principals, reader)
         inventory = Inventory(

@@ -23,8 +23,8 @@ endpoint (emulators and other S3-compatible servers); on AWS virtual-hosted styl
 (`https://{bucket}.s3.{region}.amazonaws.com/?policy`), path style on the regional host for names that
 cannot be host names. Region redirects (`s3http.redirect_region`: 301 PermanentRedirect, 400
 AuthorizationHeaderMalformed, 307) are followed once, signed for the bucket's region, which is remembered
-for the bucket's other reads. Transport errors,
-500/502/503/504 and throttling are retried (5 attempts in all, with cargohold_core.retry's backoff).
+for the bucket's other reads. Transport errors, 500/502/503/504 and throttling are retried (5 attempts in
+all, with cargohold_core.retry's backoff).
 """
 
 from __future__ import annotations

@@ -306,7 +306,7 @@ def _whole_bucket_rules(b: BucketInfo) -> list[dict[str, Any]]:
 
 
 def _scoped(rules: list[dict[str, Any]], action: str) -> str:
-    """' (rules with it apply only to prefix tmp/, ...)' for the filtered rules that have `action`."""
+    """'; the rules with it apply only to tmp/, ...' for the filtered rules that have `action` ('' if none)."""
     scopes = sorted({lifecycle_scope(r)[0] or "a tag or size filter" for r in rules if action in r})
     return f"; the rules with it apply only to {', '.join(scopes)}" if scopes else ""
 
