@@ -101,6 +101,9 @@ class Finding:
     region: str | None = None
     details: dict[str, Any] = field(default_factory=dict)  # e.g. {"monthly_usd": 3.2} for a cost leak
     waiver: Waiver | None = None
+    # Set only in a report over several accounts (`audit --all-envs`, `--organization`): whose finding it is.
+    account: str | None = None
+    environment: str | None = None
 
     @property
     def severity(self) -> Severity:
@@ -109,7 +112,8 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """Stable across runs: the same check on the same resource. `--since` compares these."""
-        return hashlib.sha256(f"{self.check.id}\0{self.resource}".encode()).hexdigest()[:16]
+        scope = f"{self.account}\0" if self.account else ""  # one account's report keeps its fingerprints
+        return hashlib.sha256(f"{scope}{self.check.id}\0{self.resource}".encode()).hexdigest()[:16]
 
     @property
     def is_problem(self) -> bool:
@@ -132,6 +136,9 @@ class Finding:
             "message": self.message,
             "fingerprint": self.fingerprint,
         }
+        if self.account is not None:
+            out["account"] = self.account
+            out["environment"] = self.environment
         if self.expected is not None or self.actual is not None:
             out["expected"] = self.expected
             out["actual"] = self.actual
@@ -140,6 +147,20 @@ class Finding:
         if self.waiver:
             out["waiver"] = self.waiver.to_json()
         return out
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One account a report over several covers: an environment of config.yaml, or an organisation
+    member. `error` says why it could not be audited at all (its findings then hold one ERROR)."""
+
+    name: str  # the environment's name, or "org:<account id>" for a member account config.yaml does not name
+    account: str
+    region: str
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "account": self.account, "region": self.region, "error": self.error}
 
 
 @dataclass
@@ -159,6 +180,16 @@ class Report:
     data: dict[str, Any] = field(default_factory=dict)  # command-specific results, e.g. the cost estimate
     stats: dict[str, Any] = field(default_factory=dict)  # api_calls, resources read, ...
     comparison: dict[str, Any] | None = None  # --since: new and resolved findings
+    scopes: list[Scope] = field(default_factory=list)  # several accounts: one per account; [] for one environment
+
+    def account_of(self, finding: Finding) -> str | None:
+        return finding.account or self.account
+
+    def by_scope(self) -> list[tuple[Scope | None, list[Finding]]]:
+        """The findings grouped by scope (account), in scope order; one group (None) for one environment."""
+        if not self.scopes:
+            return [(None, list(self.findings))]
+        return [(s, [f for f in self.findings if f.environment == s.name]) for s in self.scopes]
 
     def counts(self) -> dict[str, int]:
         out = {"pass": 0, "fail": 0, "error": 0, "waived": 0}
@@ -186,6 +217,7 @@ class Report:
             "data": self.data,
             "stats": self.stats,
             "comparison": self.comparison,
+            **({"scopes": [s.to_json() for s in self.scopes]} if self.scopes else {}),
         }
 
 
