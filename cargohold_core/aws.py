@@ -6,6 +6,9 @@ gets throwaway credentials when none are configured, so the demo needs no AWS ac
 
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from typing import Any
 from urllib.parse import urlparse, urlsplit, urlunsplit
 
@@ -15,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from cargohold_core.config.model import Environment
+from cargohold_core.config.schema import AssumeRole
 from cargohold_core.errors import AwsError
 from cargohold_core.net import is_loopback
 
@@ -37,19 +41,129 @@ def is_emulator(endpoint: str | None) -> bool:
 
 
 def session(env: Environment, *, region: str | None = None) -> boto3.Session:
+    """The session that reaches the environment's account: its `profile:` (else AWS_PROFILE and the
+    default chain), then its `assume_role:` when it has one, refreshed before the role's session ends."""
+    region = region or env.region
+    base = base_session(env, region)
+    if env.spec.assume_role is None:
+        return base
+    return assumed_session(base, env.spec.assume_role, endpoint=env.endpoint, region=region)
+
+
+def assumed_session(source: boto3.Session, role: AssumeRole, *, endpoint: str | None, region: str) -> boto3.Session:
+    """A session with `role`'s credentials, assumed with `source`'s (on first use, and again before they end)."""
+    credentials = source.get_credentials()
+    if credentials is None:
+        raise AwsError(
+            f"assuming {role.role_arn} needs credentials to assume it with, and there are none",
+            hint="set `profile:` on the environment, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+        )
+    core = botocore.session.Session()
+    core.set_config_variable("region", region)
+    core.register_component(
+        "credential_provider", _Fixed(_assumed_credentials(source, credentials, role, endpoint, region))
+    )
+    assumed = boto3.Session(botocore_session=core, region_name=region)
+    _SOURCES[assumed] = (
+        f"role {role.role_arn} (session '{role.session_name}') assumed with {credentials_source(source)}"
+    )
+    return assumed
+
+
+# One refreshable set of role credentials per role and source key, shared by every session and client of
+# the process: each client would otherwise call AssumeRole for itself.
+_ASSUMED: dict[tuple[Any, ...], Any] = {}
+_ASSUMED_LOCK = threading.Lock()
+
+
+def _assumed_credentials(
+    source: boto3.Session, credentials: Any, role: AssumeRole, endpoint: str | None, region: str
+) -> Any:
+    from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
+
+    key = (role, endpoint, region, credentials.access_key)
+    with _ASSUMED_LOCK:
+        if key not in _ASSUMED:
+            extra: dict[str, Any] = {"RoleSessionName": role.session_name, "DurationSeconds": role.duration}
+            if role.external_id is not None:
+                extra["ExternalId"] = role.external_id
+            maker: Any = source  # Any: the stubs type clients per literal service name
+
+            def sts(service: str, **given: Any) -> Any:
+                return maker.client(service, region_name=region, endpoint_url=endpoint, config=RETRIES, **given)
+
+            fetcher = AssumeRoleCredentialFetcher(sts, credentials, role.role_arn, extra_args=extra)
+            _ASSUMED[key] = DeferredRefreshableCredentials(
+                refresh_using=fetcher.fetch_credentials, method="assume-role"
+            )
+        return _ASSUMED[key]
+
+
+def forget_assumed_roles() -> None:
+    """Drop the process's role credentials (an emulator that was reset no longer knows them)."""
+    with _ASSUMED_LOCK:
+        _ASSUMED.clear()
+
+
+class _Fixed:
+    """A credential resolver that always answers with the same (refreshable) credentials."""
+
+    def __init__(self, credentials: Any) -> None:
+        self._credentials = credentials
+
+    def load_credentials(self) -> Any:
+        return self._credentials
+
+
+def base_session(env: Environment, region: str | None = None) -> boto3.Session:
+    """The session before any `assume_role:`: the environment's profile, else the default chain."""
+    region = region or env.region
+    profile = env.spec.profile
     try:
-        base = boto3.Session(region_name=region or env.region)
+        base = boto3.Session(profile_name=profile, region_name=region)
     except ProfileNotFound as exc:
         known = ", ".join(botocore.session.Session().available_profiles) or "none"
-        raise AwsError(
-            f"{exc} (from AWS_PROFILE)",
-            hint=f"set AWS_PROFILE to one of the profiles configured here ({known}), or unset it",
-        ) from None
+        origin = f"environments.{env.name}.profile in config.yaml" if profile else "AWS_PROFILE"
+        fix = "correct it" if profile else "set AWS_PROFILE to one of them, or unset it"
+        raise AwsError(f"{exc} (from {origin})", hint=f"profiles configured here: {known}; {fix}") from None
     if is_emulator(env.endpoint) and base.get_credentials() is None:
         return boto3.Session(
-            aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY, region_name=region or env.region
+            aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY, region_name=region
         )
     return base
+
+
+# Where each session's credentials come from, in words (never the secret): for the account guard's message.
+_SOURCES: weakref.WeakKeyDictionary[boto3.Session, str] = weakref.WeakKeyDictionary()
+
+
+def credentials_source(made: Any) -> str:
+    """Which credentials a session uses, as a person would name them (the profile, the environment
+    variables, an assumed role...), with the access key's last four characters only."""
+    return _SOURCES.get(made) or _describe(made)
+
+
+def _describe(made: Any) -> str:
+    credentials = made.get_credentials()
+    if credentials is None:
+        return "no credentials"
+    key = credentials.access_key or ""
+    tail = f" (access key ...{key[-4:]})" if len(key) >= 4 else ""
+    method = getattr(credentials, "method", "") or ""
+    names = {
+        "env": "the environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+        "shared-credentials-file": f"profile '{made.profile_name}' in the shared credentials file",
+        "config-file": f"profile '{made.profile_name}' in the AWS config file",
+        "sso": f"the SSO session of profile '{made.profile_name}'",
+        "assume-role": f"the role assumed by profile '{made.profile_name}'",
+        "iam-role": "the instance profile (EC2 metadata)",
+        "container-role": "the container's task role",
+        "explicit": "credentials given to cargohold directly",
+    }
+    where = names.get(method, f"{method or 'unknown'} credentials")
+    if method == "env" and os.environ.get("AWS_PROFILE"):
+        where += f" (they win over AWS_PROFILE={os.environ['AWS_PROFILE']})"
+    return where + tail
 
 
 def client(env: Environment, service: str, *, region: str | None = None) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from cargohold_core.account import guard
-from cargohold_core.config import Project, declared_resources, load_project, tfvars
+from cargohold_core.config import Environment, Project, declared_resources, load_project, tfvars
 from cargohold_core.errors import CargoholdError
 from toolkit import __version__
 from toolkit.audit.cli import audit
@@ -99,6 +99,7 @@ def preview(config_path: Path, fmt: str, env_name: str) -> None:
         "region": env.region,
         "account": env.account,
         "endpoint": env.endpoint,
+        "access": access(env),
         "buckets": {k: b.name for k, b in env.buckets.items()},
         "tables": {k: t.name for k, t in env.tables.items()},
         "principals": {k: {"name": p.name, "kind": p.spec.kind, "policy": p.policy} for k, p in env.principals.items()},
@@ -109,6 +110,7 @@ def preview(config_path: Path, fmt: str, env_name: str) -> None:
     lines = [
         f"{project.name} / {env.name} ({env.region}, account {env.account}"
         + (f", endpoint {env.endpoint})" if env.endpoint else ")"),
+        f"access: {access_text(env)}",
         f"state: s3://{env.state.bucket}/{env.state.key} (lock table {env.state.lock_table})",
         "",
     ]
@@ -119,6 +121,24 @@ def preview(config_path: Path, fmt: str, env_name: str) -> None:
             lines += [f"    {r.address.split('.', 2)[-1]}" for r in resources if r.kind == kind and r.key == key]
     lines.append(f"\n{len(resources)} resources declared")
     emit(result, fmt=fmt, text="\n".join(lines))
+
+
+def access(env: Environment) -> dict[str, Any]:
+    """How cargohold (and Terraform) reach the environment's account, as config.yaml says."""
+    role = env.spec.assume_role
+    shown = None if role is None else role.model_dump()
+    if shown is not None and shown["external_id"] is not None:
+        shown["external_id"] = "(set)"  # not a secret to AWS, but often kept as one: never echoed
+    return {"profile": env.spec.profile, "assume_role": shown}
+
+
+def access_text(env: Environment) -> str:
+    role = env.spec.assume_role
+    start = f"profile {env.spec.profile}" if env.spec.profile else "the default credential chain"
+    if role is None:
+        return start
+    external = ", with an external id" if role.external_id else ""
+    return f"{start}, then assume {role.role_arn} (session {role.session_name}, {role.duration // 60} min{external})"
 
 
 @main.command()

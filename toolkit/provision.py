@@ -27,6 +27,21 @@ def backend_settings(env: Environment) -> dict[str, Any]:
         "dynamodb_table": state.lock_table,
         "encrypt": state.encrypt,
     }
+    # The state is reached the way the stack is (an emulator gets the profile's credentials from the driver).
+    if env.spec.profile and not aws.is_emulator(env.endpoint):
+        settings["profile"] = env.spec.profile
+    role = env.spec.assume_role
+    if role is not None:
+        settings["assume_role"] = {
+            k: v
+            for k, v in {
+                "role_arn": role.role_arn,
+                "external_id": role.external_id,
+                "session_name": role.session_name,
+                "duration": f"{role.duration}s",
+            }.items()
+            if v is not None
+        }
     if env.endpoint:
         services = ("s3", "dynamodb", "sts", "iam")
         settings["endpoints"] = dict.fromkeys(services, env.endpoint)
@@ -76,9 +91,13 @@ def terraform_env(env: Environment) -> dict[str, str]:
         from toolkit.tfprovider import mirror  # grpc and the provider: only for emulators
 
         out["TF_CLI_CONFIG_FILE"] = str(mirror.cli_config(default_cache_dir()))
-        creds = aws.session(env).get_credentials()
+        # The credentials the role is assumed with, when the environment assumes one: the provider
+        # block and the backend assume it themselves, as they do against AWS.
+        creds = aws.base_session(env).get_credentials()
         if creds is not None:
             frozen = creds.get_frozen_credentials()
             out["AWS_ACCESS_KEY_ID"] = frozen.access_key or ""
             out["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key or ""
+            if frozen.token:
+                out["AWS_SESSION_TOKEN"] = frozen.token
     return out

@@ -324,6 +324,7 @@ def _environment(
         principals[key] = Principal(key=key, name=name, arn=arn, spec=p_spec, policy=policy)
 
     state = _state_backend(config, env_name, spec, checker)
+    rules.check_access(checker, ("environments", env_name), spec)
     tags = {**config.tags, **spec.tags, "Project": config.project, "Environment": env_name, "ManagedBy": MANAGED_BY}
     env = Environment(
         project=config.project,

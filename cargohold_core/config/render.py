@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cargohold_core.config.model import Bucket, Environment, Principal, Table
-from cargohold_core.config.schema import KeyAttribute
+from cargohold_core.config.schema import KeyAttribute, partition_of
 
 _BILLING = {"on-demand": "PAY_PER_REQUEST", "provisioned": "PROVISIONED"}
 
@@ -22,12 +22,26 @@ def tfvars(env: Environment) -> dict[str, Any]:
         "environment": env.name,
         "region": env.region,
         "account_id": env.account,
-        "partition": "aws",
+        "partition": partition_of(env.region),
         "endpoint": env.endpoint,
+        "profile": env.spec.profile,
+        "assume_role": _assume_role(env),
         "tags": {k: v for k, v in env.tags.items() if k not in ("Project", "Environment", "ManagedBy")},
         "buckets": {key: _bucket(b, env) for key, b in env.buckets.items()},
         "tables": {key: _table(t) for key, t in env.tables.items()},
         "principals": {key: _principal(p) for key, p in env.principals.items()},
+    }
+
+
+def _assume_role(env: Environment) -> dict[str, Any] | None:
+    role = env.spec.assume_role
+    if role is None:
+        return None
+    return {
+        "role_arn": role.role_arn,
+        "external_id": role.external_id,
+        "session_name": role.session_name,
+        "duration": f"{role.duration}s",
     }
 
 

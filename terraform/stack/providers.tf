@@ -5,6 +5,20 @@ locals {
 provider "aws" {
   region = var.region
 
+  # How to reach the account, as config.yaml says (cargohold's own AWS calls use the same). On an
+  # emulator the driver hands Terraform the profile's credentials itself, so no profile file is read.
+  profile = local.emulated ? null : var.profile
+
+  dynamic "assume_role" {
+    for_each = var.assume_role == null ? [] : [var.assume_role]
+    content {
+      role_arn     = assume_role.value.role_arn
+      external_id  = assume_role.value.external_id
+      session_name = assume_role.value.session_name
+      duration     = assume_role.value.duration
+    }
+  }
+
   # Against an emulator (moto, LocalStack) every service the stack uses goes to var.endpoint;
   # null leaves the provider's default endpoints.
   endpoints {

@@ -64,6 +64,28 @@ variable "endpoint" {
   }
 }
 
+variable "profile" {
+  description = "The named AWS profile to reach the account with (config.yaml's environment `profile:`); null for the default credential chain."
+  type        = string
+  default     = null
+}
+
+variable "assume_role" {
+  description = "A role to assume in the account (config.yaml's environment `assume_role:`); null to use the credentials as they are."
+  type = object({
+    role_arn     = string
+    external_id  = optional(string)
+    session_name = optional(string, "cargohold")
+    duration     = optional(string, "3600s")
+  })
+  default = null
+
+  validation {
+    condition     = var.assume_role == null ? true : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.assume_role.role_arn))
+    error_message = "assume_role.role_arn must be an IAM role ARN, e.g. \"arn:aws:iam::123456789012:role/cargohold-deployer\"."
+  }
+}
+
 variable "tags" {
   description = "Tags applied to every resource through the provider's default_tags (Project, Environment and ManagedBy are added)."
   type        = map(string)

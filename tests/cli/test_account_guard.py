@@ -158,5 +158,5 @@ def test_an_unknown_profile_is_one_clear_error(
     result = run(config, "audit")
     assert result.exit_code == 1, result.output
     assert "The config profile (nosuch) could not be found (from AWS_PROFILE)" in result.output
-    assert "Hint: set AWS_PROFILE to one of the profiles configured here (none), or unset it" in result.output
+    assert "Hint: profiles configured here: none; set AWS_PROFILE to one of them, or unset it" in result.output
     assert "Traceback" not in result.output

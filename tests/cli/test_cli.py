@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -21,8 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 ALL_CONFIGS = [REPO / "config.yaml", *sorted((REPO / "examples").glob("*/config.yaml"))]
 CONFIG_IDS = [p.parent.name if p.parent != REPO else "config.yaml" for p in ALL_CONFIGS]
 
-TFVARS_KEYS = {"project", "environment", "region", "account_id", "partition", "endpoint", "tags", "buckets",
-               "tables", "principals"}
+# Every variable the root stack declares, and nothing else.
+TFVARS_KEYS = set(re.findall(r'^variable "(\w+)"', (REPO / "terraform/stack/variables.tf").read_text(), re.M))
 
 BROKEN = """\
 version: 1

@@ -1031,3 +1031,69 @@ def test_dotenv_names_are_checked_by_validate(problems_of: Callable[[str], list[
     assert "used twice" in problems["principals.app.dotenv"].message
     assert "did you mean 'docs'" in problems["principals.app.dotenv.bucket_key"].message
     assert {p.line for p in problems.values()} == {line_of(text, "dotenv:")}
+
+
+# ---------------------------------------------------------------- how an environment is reached
+
+
+def with_access(lines: str) -> str:
+    return HEAD.replace('    account: "111111111111"\n', '    account: "111111111111"\n' + lines, 1)
+
+
+def test_profile_and_role_are_read(write_config: Callable[..., Path]) -> None:
+    text = with_access(
+        "    profile: platform\n"
+        "    assume_role:\n"
+        "      role_arn: arn:aws:iam::111111111111:role/deployer\n"
+        "      external_id: ext-42\n"
+        "      duration: 1h30m\n"
+    )
+    spec = load_project(write_config(text)).environment("dev").spec
+    assert spec.profile == "platform"
+    assert spec.assume_role is not None
+    assert (spec.assume_role.duration, spec.assume_role.session_name) == (5400, "cargohold")
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "said"),
+    [
+        (
+            "      role_arn: arn:aws:iam::222222222222:role/deployer\n",
+            "environments.dev.assume_role.role_arn",
+            "the role is in account 222222222222, but this environment is account 111111111111",
+        ),
+        (
+            "      role_arn: arn:aws-cn:iam::111111111111:role/deployer\n",
+            "environments.dev.assume_role.role_arn",
+            "the role is in partition aws-cn, but region us-east-1 is in aws",
+        ),
+        (
+            "      role_arn: arn:aws:iam::111111111111:user/deployer\n",
+            "environments.dev.assume_role.role_arn",
+            "is not an IAM role ARN",
+        ),
+        (
+            "      role_arn: arn:aws:iam::111111111111:role/d\n      duration: 5m\n",
+            "environments.dev.assume_role.duration",
+            "outside 15m..12h",
+        ),
+        (
+            "      role_arn: arn:aws:iam::111111111111:role/d\n      duration: soon\n",
+            "environments.dev.assume_role.duration",
+            "is not a duration; write e.g. 1h",
+        ),
+        (
+            "      role_arn: arn:aws:iam::111111111111:role/d\n      session_name: has space\n",
+            "environments.dev.assume_role.session_name",
+            "",
+        ),
+    ],
+    ids=["other-account", "other-partition", "not-a-role", "too-short", "not-a-duration", "session-name"],
+)
+def test_a_role_that_cannot_reach_the_environment_is_located(
+    problems_of: Callable[[str], list[Problem]], role: str, path: str, said: str
+) -> None:
+    text = with_access("    assume_role:\n" + role)
+    problem = the_problem(problems_of(text), path)
+    assert said in problem.message
+    assert problem.line == line_of(text, path.rsplit(".", 1)[1] + ":")

@@ -209,8 +209,8 @@ def test_photos_backend_has_exactly_what_the_app_needs() -> None:
 
 # ---------------------------------------------------------------- tfvars: the root stack's contract
 
-TOP_KEYS = {"project", "environment", "region", "account_id", "partition", "endpoint", "tags", "buckets", "tables",
-            "principals"}
+TOP_KEYS = {"project", "environment", "region", "account_id", "partition", "endpoint", "profile", "assume_role", "tags",
+            "buckets", "tables", "principals"}
 BUCKET_KEYS = {"name", "force_destroy", "versioning", "encryption", "lifecycle_rules", "cors_rules",
                "public_read_prefix", "tls_only", "min_tls_version", "deny_unencrypted_uploads", "access_logging",
                "replication", "object_lock", "intelligent_tiering"}

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from cargohold_core import aws
 from toolkit.demo.emulator import Emulator, moto_server
 
 
@@ -39,6 +40,7 @@ def account_server() -> Iterator[Emulator]:
 def account(account_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     """A fresh, empty emulated account, and the environment variables that point boto3 at it."""
     reset(account_server.endpoint)
+    aws.forget_assumed_roles()  # moto forgot the roles' keys with the rest of its state
     for name, value in account_server.client_env().items():
         monkeypatch.setenv(name, value)
     return account_server

@@ -47,9 +47,15 @@ def changed(outcome: workflow.PlanOutcome) -> set[str]:
 
 
 def pointed(config: Path, env_name: str, emulator: Emulator, folder: Path) -> tuple[Project, Environment]:
-    """The environment as written, reached through the emulator, in the emulator's account."""
+    """The environment as written, reached through the emulator, in the emulator's account: a role to
+    assume is kept (moved into that account: the provider and the backend assume it); a named profile
+    is not (it names credentials on the user's machine)."""
     document = yaml.safe_load(config.read_text(encoding="utf-8"))
-    document["environments"][env_name].update(account="123456789012", endpoint=emulator.endpoint)
+    spec = document["environments"][env_name]
+    spec.update(account="123456789012", endpoint=emulator.endpoint)
+    spec.pop("profile", None)
+    if "assume_role" in spec:
+        spec["assume_role"]["role_arn"] = spec["assume_role"]["role_arn"].replace(":222222222222:", ":123456789012:")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     project = load_project(folder / "config.yaml")

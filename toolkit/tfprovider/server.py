@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import grpc
+from botocore.exceptions import BotoCoreError, ClientError
 from tf.gen import tfplugin_pb2 as pb
 from tf.gen import tfplugin_pb2_grpc as rpc
 
@@ -66,6 +67,26 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapper.__name__ = method.__name__
     return wrapper
+
+
+def _assume_role(blocks: list[dict[str, Any]], *, region: str, endpoint: str) -> tuple[str, str, str | None] | None:
+    """The provider block's `assume_role`, done as hashicorp/aws does it: AssumeRole with the credentials
+    Terraform was started with; the resources are then made with the role's."""
+    if not blocks or not blocks[0].get("role_arn"):
+        return None
+    import boto3
+
+    block = blocks[0]
+    args: dict[str, Any] = {"RoleArn": block["role_arn"], "RoleSessionName": block.get("session_name") or "terraform"}
+    if block.get("external_id"):
+        args["ExternalId"] = block["external_id"]
+    if block.get("duration"):
+        from cargohold_core.config.schema import duration_seconds
+
+        args["DurationSeconds"] = duration_seconds(block["duration"])
+    answer = boto3.session.Session().client("sts", region_name=region, endpoint_url=endpoint).assume_role(**args)
+    creds = answer["Credentials"]
+    return (creds["AccessKeyId"], creds["SecretAccessKey"], creds.get("SessionToken"))
 
 
 def loopback_problem(endpoints: dict[str, str]) -> str | None:
@@ -149,7 +170,11 @@ class Provider(rpc.ProviderServicer):  # type: ignore[misc]
         tags: dict[str, str] = {}
         for block in config.get("default_tags") or []:
             tags.update(block.get("tags") or {})
-        self.api = Api(region=region, endpoints=endpoints, default_tags=tags)
+        try:
+            assumed = _assume_role(config.get("assume_role") or [], region=region, endpoint=endpoints["sts"])
+        except (BotoCoreError, ClientError, ValueError) as exc:  # the configuration's diagnostic, not a crash
+            return pb.ConfigureProvider.Response(diagnostics=[_error(f"{PROVIDER_NAME}: cannot assume role", str(exc))])
+        self.api = Api(region=region, endpoints=endpoints, default_tags=tags, credentials=assumed)
         notice = _warning(
             f"This is the {PROVIDER_NAME}, not HashiCorp's hashicorp/aws",
             f"It serves the hashicorp/aws {schema.VERSION} schema and makes every resource in the emulator at "

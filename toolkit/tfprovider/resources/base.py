@@ -79,9 +79,11 @@ class Api:
         endpoints: Mapping[str, str],
         account_id: str | None = None,
         default_tags: Mapping[str, str] | None = None,
+        credentials: tuple[str, str, str | None] | None = None,
     ) -> None:
         self.region = region
         self.endpoints = dict(endpoints)
+        self.credentials = credentials  # the assumed role's, when the provider block assumes one
         self.default_tags = dict(default_tags or {})  # the provider block's default_tags
         self._account_id = account_id
 
@@ -92,7 +94,7 @@ class Api:
         return own or None
 
     def client(self, service: str) -> Any:
-        return _client(service, self.region, self.endpoints.get(service))
+        return _client(service, self.region, self.endpoints.get(service), self.credentials)
 
     @property
     def s3(self) -> Any:
@@ -121,12 +123,14 @@ _clients: dict[tuple[Any, ...], Any] = {}
 _clients_lock = threading.Lock()
 
 
-def _client(service: str, region: str, endpoint: str | None) -> Any:
+def _client(service: str, region: str, endpoint: str | None, given: tuple[str, str, str | None] | None = None) -> Any:
     """One client per service and credentials, from one session: a session loads the service models
     once, and client creation is not thread-safe (Terraform applies up to ten resources at a time).
     The credentials are the environment's at the call, so a provider serving several Terraform runs
-    (tests attach one) uses each run's."""
-    credentials = tuple(os.environ.get(n) for n in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"))
+    (tests attach one) uses each run's; `given` (an assumed role's) wins over them."""
+    credentials = given or tuple(
+        os.environ.get(n) for n in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    )
     key = (service, region, endpoint, credentials)
     with _clients_lock:
         if key not in _clients:
