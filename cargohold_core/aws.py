@@ -174,7 +174,10 @@ def client(env: Environment, service: str, *, region: str | None = None) -> Any:
 
 
 def adapt_to_emulator(made: Any, env: Environment) -> None:
-    if made.meta.service_model.service_name == "s3control" and is_emulator(env.endpoint):
+    # The client's own endpoint, not only config.yaml's: AWS_ENDPOINT_URL alone points botocore at an
+    # emulator too.
+    emulated = is_emulator(env.endpoint) or is_emulator(made.meta.endpoint_url)
+    if made.meta.service_model.service_name == "s3control" and emulated:
         made.meta.events.register("before-sign.s3-control", unprefix_account_host)
 
 

@@ -52,7 +52,7 @@ def error_text(exc: Exception) -> str:
 class Reader:
     """Shared clients (thread-safe in botocore), a bounded pool, and a count of API calls sent."""
 
-    def __init__(self, env: Environment, *, workers: int = 16) -> None:
+    def __init__(self, env: Environment, *, workers: int = 16, session: Any | None = None) -> None:
         self.env = env
         self.workers = max(workers, 8)  # four service readers wait on their own sub-reads in this pool
         self._sent = 0
@@ -60,7 +60,8 @@ class Reader:
         self._count_lock = threading.Lock()
         # One session for every client: it loads each service model once (a session per client
         # costs about 0.3 s each). Sessions are not thread-safe, so clients are made under the lock.
-        self._session: Any = aws.session(env)  # Any: the stubs type clients per literal service name
+        # `session`: one made elsewhere (an organisation member's, assumed from the management account's).
+        self._session: Any = session or aws.session(env)  # Any: the stubs type clients per literal service name
         self._clients: dict[tuple[str, str], Any] = {}
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="cargohold-read")
 

@@ -123,12 +123,13 @@ def read_inventory(
     detailed: frozenset[str] = frozenset(),
     now: datetime | None = None,
     fast_s3: bool = True,
+    session: Any | None = None,
 ) -> Inventory:
     """Read the account. `detailed` names buckets whose logging/replication must be read (the config
     asks for them or declares the bucket); others skip those two calls. Tags are read for the buckets
     and tables the environment declares (drift compares them), not for every one in the account."""
     started = time.monotonic()
-    reader = Reader(env, workers=workers)
+    reader = Reader(env, workers=workers, session=session)
     try:
         identity = read(lambda: reader.client("sts").get_caller_identity())
         account = (

@@ -28,15 +28,25 @@ def all_checks() -> list[Check]:
     return [rule.check for rules in rule_sets for rule in rules.rules] + [MISSING, CHANGED, UNMANAGED]
 
 
-def audit(project: Project, env: Environment, *, workers: int = 16, now: datetime | None = None) -> Report:
+def audit(
+    project: Project,
+    env: Environment,
+    *,
+    workers: int = 16,
+    now: datetime | None = None,
+    session: Any | None = None,
+    drift: bool = True,
+) -> Report:
+    """The audit of one account. `session` reaches it when the environment alone cannot say how (an
+    organisation member); `drift` is off for an account config.yaml does not describe."""
     started_at = datetime.now(UTC)
     clock = time.monotonic()
     # Logging and replication are read only where config.yaml asks for them (their checks and drift).
     detailed = frozenset(
         b.name for b in env.buckets.values() if b.spec.access_logging is not None or b.spec.replication is not None
     )
-    inventory = read_inventory(env, workers=workers, detailed=detailed, now=now)
-    findings = judge(inventory, env) + drift_findings(project, env, inventory)
+    inventory = read_inventory(env, workers=workers, detailed=detailed, now=now, session=session)
+    findings = judge(inventory, env) + (drift_findings(project, env, inventory) if drift else [])
     findings = [replace(f, region=f.region or env.region) for f in findings]
     return Report(
         command="audit",

@@ -60,6 +60,7 @@ def cost(
     from toolkit.cost.run import cost_report
 
     project = load_project(request.config_path)
+    assert request.env_name is not None  # --env is required for this command
     env = project.environment(request.env_name)
     if usage_path is None:  # a usage file plans without reading the account
         guard(env)

@@ -41,6 +41,7 @@ def health(request: ReportRequest, principal_key: str | None, credentials_path: 
     from toolkit.health.run import run_health
 
     project = load_project(request.config_path)
+    assert request.env_name is not None  # --env is required for this command
     env = project.environment(request.env_name)
     guard(env)
     request.finish(run_health(env, project=project.name, principal=principal_key, credentials=credentials_path))

@@ -7,7 +7,7 @@ from toolkit.report.waivers import catalogue_ids
 
 CATEGORIES = ("security", "drift", "health", "cost", "waiver")
 # The id namespaces of the shipped checks: a check a test declares (e.g. "test.pitr") is not one.
-NAMESPACES = ("s3", "dynamodb", "iam", "drift", "health", "cost", "waiver")
+NAMESPACES = ("account", "s3", "dynamodb", "iam", "drift", "health", "cost", "waiver")
 
 
 def all_checks() -> list[Check]:

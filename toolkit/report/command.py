@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar, cast
+from typing import Any, NoReturn, TypeVar, cast, overload
 
 import click
 
@@ -38,7 +38,7 @@ class ReportRequest:
     config is, which environment, and how the report is written and judged."""
 
     config_path: Path
-    env_name: str
+    env_name: str | None  # None only where the command allows it (audit --all-envs)
     fmt: str
     output: Path | None
     fail_on: Severity | None
@@ -57,25 +57,36 @@ class ReportRequest:
         )
 
 
-def report_command(func: F) -> F:
+@overload
+def report_command(func: F) -> F: ...
+@overload
+def report_command(*, env_required: bool = ...) -> Callable[[F], F]: ...
+
+
+def report_command(func: F | None = None, *, env_required: bool = True) -> Any:
     """The options every report command shares (--config --format --env --output --fail-on --waivers
     --since), handed to the command as one `ReportRequest`, its first argument."""
     from toolkit.cli_options import report_command_options
 
     names = [f.name for f in ReportRequest.__dataclass_fields__.values()]
 
-    @functools.wraps(func)
-    def bundled(**kwargs: Any) -> Any:
-        request = ReportRequest(**{name: kwargs.pop(name) for name in names})
-        return func(request, **kwargs)
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def bundled(**kwargs: Any) -> Any:
+            request = ReportRequest(**{name: kwargs.pop(name) for name in names})
+            return func(request, **kwargs)
 
-    return cast(F, report_command_options(report_options(bundled)))
+        return cast(F, report_command_options(report_options(bundled, env_required=env_required)))
+
+    return decorate(func) if func is not None else decorate
 
 
-def report_options(func: F) -> F:
+def report_options(func: F, *, env_required: bool = True) -> F:
     """--env --output --fail-on --waivers --since (`report_command` adds --config and --format)."""
     options = [
-        click.option("--env", "-e", "env_name", required=True, help="The environment (from config.yaml)."),
+        click.option(
+            "--env", "-e", "env_name", required=env_required, default=None, help="The environment (from config.yaml)."
+        ),
         click.option(
             "--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file."
         ),

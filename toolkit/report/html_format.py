@@ -181,9 +181,7 @@ def _cost(table: view.Table) -> str:
 
 def render(report: Report) -> str:
     c = report.counts()
-    ordered = view.ordered(report.findings)
-    shown = [f for f in ordered if f.status.value != "pass"]
-    passed = [f for f in ordered if f.status.value == "pass"]
+    whose = f"{len(report.scopes)} accounts" if report.scopes else f"account {report.account or 'unknown'}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -192,18 +190,26 @@ def render(report: Report) -> str:
         f"<title>{esc(view.title(report))}</title>",
         f"<style>{CSS}</style></head><body>",
         f"<header><h1>{esc(view.title(report))}</h1>",
-        f'<p class="meta">account {esc(report.account or "unknown")} · started {esc(report.started_at)} · '
+        f'<p class="meta">{esc(whose)} · started {esc(report.started_at)} · '
         f"{esc(f'{report.duration_s:.1f}')} s · cargohold {esc(report.tool_version)}</p>",
         '<ul class="counts">'
         f'<li class="fail"><b>{c["fail"]}</b> failed</li><li class="unknown"><b>{c["error"]}</b> unknown</li>'
         f"<li><b>{c['waived']}</b> waived</li><li><b>{c['pass']}</b> passed</li></ul></header>",
         _filters(),
-        '<section id="findings"><h2>Findings</h2>',
-        _findings_table(shown) if shown else "<p>No problems found.</p>",
     ]
-    if passed:
-        parts.append(f"<details><summary>{len(passed)} passed</summary>{_findings_table(passed)}</details>")
-    parts.append("</section>")
+    for scope, findings in report.by_scope():
+        ordered = view.ordered(findings)
+        shown = [f for f in ordered if f.status.value != "pass"]
+        passed = [f for f in ordered if f.status.value == "pass"]
+        heading = "Findings" if scope is None else view.scope_title(scope, findings)
+        anchor = "findings" if scope is None else f"findings-{scope.account}-{scope.name.replace(':', '-')}"
+        parts.append(f'<section id="{esc(anchor)}"><h2>{esc(heading)}</h2>')
+        if scope is not None and scope.error is not None:
+            parts.append(f"<p>{esc(scope.error)}</p>")
+        parts.append(_findings_table(shown) if shown else "<p>No problems found.</p>")
+        if passed:
+            parts.append(f"<details><summary>{len(passed)} passed</summary>{_findings_table(passed)}</details>")
+        parts.append("</section>")
     if report.comparison:
         parts.append(_comparison(report.comparison))
     parts += [_cost(t) for t in view.cost_tables(report)]

@@ -1,4 +1,5 @@
-"""JUnit XML, for CI dashboards: a testsuite per check category, a testcase per check and resource.
+"""JUnit XML, for CI dashboards: a testsuite per check category (per account, in a report over several
+accounts), a testcase per check and resource.
 
 FAIL is a <failure>, ERROR (could not read) an <error>, a waived finding <skipped> with its reason.
 """
@@ -50,16 +51,29 @@ def _case(suite: ET.Element, finding: Finding, classname: str) -> str:
 def render(report: Report) -> str:
     root = ET.Element("testsuites", name=_text(f"cargohold {report.command}"), time=f"{report.duration_s:.3f}")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    findings = sorted(report.findings, key=lambda f: (f.check.category, f.check.id, f.resource))
-    for category, group in groupby(findings, key=lambda f: f.check.category):
-        suite = ET.SubElement(root, "testsuite", name=_text(f"{report.command}.{category}"))
+    groups: list[tuple[str, str, str, str | None, list[Finding]]]
+    if report.scopes:
+        groups = [
+            (f"{report.command}.{s.name}", s.name, s.region, s.account, found)
+            for s, found in report.by_scope()
+            if s is not None
+        ]
+    else:
+        findings = sorted(report.findings, key=lambda f: (f.check.category, f.check.id, f.resource))
+        groups = [
+            (f"{report.command}.{category}", report.environment, report.region, report.account, list(group))
+            for category, group in groupby(findings, key=lambda f: f.check.category)
+        ]
+    for name, environment, region, account, group in groups:
+        suite = ET.SubElement(root, "testsuite", name=_text(name))
         props = ET.SubElement(suite, "properties")
-        for key in ("project", "environment", "region", "account"):
-            ET.SubElement(props, "property", name=key, value=_text(getattr(report, key) or ""))
+        for prop, said in (("project", report.project), ("environment", environment), ("region", region)):
+            ET.SubElement(props, "property", name=prop, value=_text(said))
+        ET.SubElement(props, "property", name="account", value=_text(account or ""))
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "passed": 0}
-        for finding in group:
+        for finding in sorted(group, key=lambda f: (f.check.category, f.check.id, f.resource)):
             counts["tests"] += 1
-            counts[_case(suite, finding, f"{report.project}.{report.environment}.{finding.check.id}")] += 1
+            counts[_case(suite, finding, f"{report.project}.{environment}.{finding.check.id}")] += 1
         for key in totals:
             suite.set(key, str(counts[key]))
             totals[key] += counts[key]

@@ -50,23 +50,22 @@ def _row(f: Finding) -> list[str]:
 def render(report: Report) -> str:
     c = report.counts()
     out = [f"## {text(view.title(report))}", ""]
+    whose = f"{len(report.scopes)} accounts" if report.scopes else f"account {code(report.account or 'unknown')}"
     out.append(
         f"**{c['fail']} failed**, {c['error']} unknown, {c['waived']} waived, {c['pass']} passed"
-        f" · account {code(report.account or 'unknown')} · started {text(report.started_at)}"
+        f" · {whose} · started {text(report.started_at)}"
         f" · cargohold {text(report.tool_version)}"
     )
     out.append("")
-    problems = [f for f in view.ordered(report.findings) if f.is_problem]
-    headers = ["Severity", "Status", "Check", "Resource", "Message"]
-    if problems:
-        out += ["### Problems", "", *table(headers, [_row(f) for f in problems]), ""]
-        out += _fixes(problems)
-    else:
-        out += ["No problems found.", ""]
-    waived = [f for f in view.ordered(report.findings) if f.waiver is not None]
-    if waived:
-        rows = [[*_row(f)[:4], text(_waiver(f))] for f in waived]
-        out += ["### Waived", "", *table([*headers[:4], "Waiver"], rows), ""]
+    if report.scopes:
+        rows = [
+            [code(s.account), text(s.name), text(s.region), text(s.error or view.summary_of(found))]
+            for s, found in report.by_scope()
+            if s is not None
+        ]
+        out += ["### Accounts", "", *table(["Account", "Scope", "Region", "Outcome"], rows), ""]
+    for scope, findings in report.by_scope():
+        out += _problems(findings, "" if scope is None else f" in account {scope.account} ({scope.name})")
     if report.comparison:
         out += _comparison(report.comparison)
     for cost in view.cost_tables(report):
@@ -77,6 +76,22 @@ def render(report: Report) -> str:
         out += [f"- {code(w.get('check'))} on {code(w.get('resource'))}" for w in unused]
         out.append("")
     return "\n".join(out)
+
+
+def _problems(findings: list[Finding], where: str) -> list[str]:
+    out: list[str] = []
+    problems = [f for f in view.ordered(findings) if f.is_problem]
+    headers = ["Severity", "Status", "Check", "Resource", "Message"]
+    if problems:
+        out += [f"### Problems{text(where)}", "", *table(headers, [_row(f) for f in problems]), ""]
+        out += _fixes(problems)
+    else:
+        out += [f"No problems found{text(where)}.", ""]
+    waived = [f for f in view.ordered(findings) if f.waiver is not None]
+    if waived:
+        rows = [[*_row(f)[:4], text(_waiver(f))] for f in waived]
+        out += [f"### Waived{text(where)}", "", *table([*headers[:4], "Waiver"], rows), ""]
+    return out
 
 
 def _waiver(f: Finding) -> str:

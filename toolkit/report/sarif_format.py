@@ -82,6 +82,8 @@ def _result(finding: Finding, index: int) -> dict[str, Any]:
         result["properties"].update(expected=finding.expected, actual=finding.actual)
     if finding.details:
         result["properties"]["details"] = finding.details
+    if finding.account is not None:  # a report over several accounts
+        result["properties"].update(account=finding.account, environment=finding.environment)
     if finding.waiver is not None:
         w = finding.waiver
         result["suppressions"] = [
@@ -138,6 +140,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
                     "region": report.region,
                     "account": report.account,
                     "summary": report.counts(),
+                    **({"accounts": [sc.to_json() for sc in report.scopes]} if report.scopes else {}),
                 },
             }
         ],

@@ -47,10 +47,14 @@ def _findings(findings: list[Finding]) -> list[str]:
 
 def render(report: Report) -> str:
     lines = [view.title(report), ""]
-    shown = [f for f in view.ordered(report.findings) if f.status is not Status.PASS]
-    if shown:
-        lines += _findings(shown)
-        lines.append("")
+    for scope, findings in report.by_scope():  # one group, untitled, for one environment
+        if scope is not None:
+            lines.append(view.scope_title(scope, findings))
+        shown = [f for f in view.ordered(findings) if f.status is not Status.PASS]
+        if shown:
+            lines += _findings(shown)
+        if shown or scope is not None:
+            lines.append("")
     if report.comparison:
         lines += _comparison(report.comparison)
     for cost in view.cost_tables(report):

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.findings import Finding, Report, Status
+from toolkit.findings import Finding, Report, Scope, Status
 
 COST_SECTIONS = {"estimate": "Cost estimate", "projection": "Cost projection"}
 
@@ -29,11 +29,26 @@ def ordered(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def title(report: Report) -> str:
-    return f"cargohold {report.command}: {report.project} / {report.environment} ({report.region})"
+    over = f", {len(report.scopes)} accounts" if report.scopes else ""
+    return f"cargohold {report.command}: {report.project} / {report.environment} ({report.region}{over})"
+
+
+def scope_title(scope: Scope, findings: list[Finding]) -> str:
+    """One account's heading in a report over several: who it is, and how it went."""
+    head = f"account {scope.account} ({scope.name}, {scope.region})"
+    if scope.error is not None:
+        return f"{head}: could not be audited"
+    return f"{head}: {summary_of(findings)}"
 
 
 def summary(report: Report) -> str:
-    c = report.counts()
+    return summary_of(report.findings)
+
+
+def summary_of(findings: list[Finding]) -> str:
+    c = {"pass": 0, "fail": 0, "error": 0, "waived": 0}
+    for f in findings:
+        c["waived" if f.waiver else f.status.value] += 1
     return f"{c['fail']} failed, {c['error']} unknown, {c['waived']} waived, {c['pass']} passed"
 
 

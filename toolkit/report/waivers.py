@@ -194,6 +194,7 @@ def catalogue_ids() -> set[str]:
     import toolkit.audit.checks.iam
     import toolkit.audit.checks.s3
     import toolkit.audit.drift
+    import toolkit.audit.many
     import toolkit.cost.checks
     import toolkit.health.checks  # noqa: F401
 
