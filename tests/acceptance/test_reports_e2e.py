@@ -277,7 +277,7 @@ def check_format(run: Run, report: dict[str, Any], d: Deployed) -> None:
         records = json.loads(text)
         assert [p for r in records for p in asff_model.finding_problems(r)] == []
         assert {r["AwsAccountId"] for r in records} <= {d.env.account}
-        compliance = {"pass": "PASSED", "fail": "FAILED", "error": "NOT_AVAILABLE"}
+        compliance = {"pass": "PASSED", "fail": "FAILED", "error": "WARNING"}
         assert sorted(r["Compliance"]["Status"] for r in records) == sorted(compliance[f["status"]] for f in findings)
     elif run.fmt == "ocsf":
         events = json.loads(text)

@@ -121,7 +121,7 @@ def test_asff_statuses_severities_and_controls() -> None:
     by = {(f["ProductFields"]["cargohold/CheckId"], f["ProductFields"]["cargohold/Resource"]): f for f in asff(r)}
     tls_pass, tls_fail = by[("test.tls-only", BUCKET)], by[("test.tls-only", LOGS)]
     unknown, root, idle = by[("test.pitr", TABLE)], by[("test.root-keys", "account")], by[("test.idle-bucket", BUCKET)]
-    assert [x["Compliance"]["Status"] for x in (tls_pass, tls_fail, unknown)] == ["PASSED", "FAILED", "NOT_AVAILABLE"]
+    assert [x["Compliance"]["Status"] for x in (tls_pass, tls_fail, unknown)] == ["PASSED", "FAILED", "WARNING"]
     # A pass is INFORMATIONAL whatever the check's severity; the check's own stays in Original.
     assert tls_pass["Severity"] == {"Label": "INFORMATIONAL", "Original": "high"}
     assert (

@@ -4,20 +4,26 @@ Security Hub learns that an earlier failure is fixed).
 
 The findings come from cargohold's custom integration, the account's own default product
 (`arn:<partition>:securityhub:<region>:<account>:product/<account>/default`), so each must be imported
-with credentials of its own account (`AwsAccountId`), in its environment's region, at most 100 per call:
+with credentials of its own account (`AwsAccountId`), in its environment's region (the ProductArn's), at most
+100 per call. For one account:
 
-    jq -c 'range(0; length; 100) as $i | .[$i:$i+100]' audit.asff.json | split -l 1 - batch-
-    for f in batch-*; do aws securityhub batch-import-findings --findings "file://$f"; done
+    jq -c 'map(select(.AwsAccountId == "123456789012")) | range(0; length; 100) as $i | .[$i:$i+100]' \
+        audit.asff.json | split -l 1 - batch-
+    for f in batch-*; do aws securityhub batch-import-findings --region eu-west-1 --findings "file://$f"; done
 
-(a report over several accounts: select each account's findings first, `map(select(.AwsAccountId == "…"))`).
+(each answer's FailedCount should be 0; FailedFindings says why not).
 
 Mapping:
-- Compliance.Status: PASS is PASSED, FAIL is FAILED, ERROR is NOT_AVAILABLE: the check could not read what
-  it needed, which ASFF documents as "Check could not be performed due to a service outage, API error...";
-  WARNING ("some information is missing") would read as a partial verdict, and cargohold has none.
+- Compliance.Status: PASS is PASSED (Security Hub then sets the workflow of an earlier failure to RESOLVED),
+  FAIL is FAILED, ERROR is WARNING. An ERROR means the check could not read what it needed, so the answer is
+  unknown, which is what Security Hub's user guide says WARNING is ("can't determine whether the resource is
+  in a PASSED or FAILED state"), and what it reports itself when AWS Config is denied (CONFIG_ACCESS_DENIED).
+  NOT_AVAILABLE is what Security Hub gives a check that does not apply or a resource that was deleted, and it
+  archives such findings: an unknown must stay in view.
 - Severity.Label is the check's severity (info is INFORMATIONAL), except for a PASS, which is INFORMATIONAL
-  ("No issue was found", as Security Hub labels its own passed control findings); Severity.Original keeps the
-  check's severity either way.
+  (the API reference: "INFORMATIONAL - No issue was found"), so that a passed check is never counted among the
+  HIGH findings; Severity.Original keeps the check's severity either way. An ERROR keeps the check's severity:
+  the unknown may be a failure of that weight.
 - A waived finding keeps its verdict and is ACTIVE, with Workflow.Status SUPPRESSED and a Note holding the
   waiver. Security Hub takes Workflow and Note only when it first imports a finding (later imports cannot
   change them); the waiver is also in ProductFields, which every import updates.
@@ -57,7 +63,7 @@ LABEL = {
     Severity.HIGH: "HIGH",
     Severity.CRITICAL: "CRITICAL",
 }
-COMPLIANCE = {Status.PASS: "PASSED", Status.FAIL: "FAILED", Status.ERROR: "NOT_AVAILABLE"}
+COMPLIANCE = {Status.PASS: "PASSED", Status.FAIL: "FAILED", Status.ERROR: "WARNING"}
 
 # The limits AWS documents for AwsSecurityFinding (the botocore model holds them in its documentation).
 TITLE_MAX, DESCRIPTION_MAX, RECOMMENDATION_MAX, NOTE_MAX = 256, 1024, 512, 512
