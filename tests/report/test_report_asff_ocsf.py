@@ -300,8 +300,10 @@ def test_ocsf_without_an_account_leaves_cloud_account_out() -> None:
 # -- both
 
 
-def test_a_report_over_several_accounts_gives_each_finding_its_own_account() -> None:
+@pytest.mark.parametrize("caller", [None, "999999999999"])
+def test_a_report_over_several_accounts_gives_each_finding_its_own_account(caller: str | None) -> None:
     r = several_accounts()
+    r.account = caller  # the account whose credentials ran it (an organisation's management account) is no finding's
     expected = [
         (DEV, "eu-west-1", "dev"),
         (PROD, "us-east-1", "prod"),

@@ -40,11 +40,12 @@ class Where:
 
 
 def where(report: Report, finding: Finding) -> Where:
-    account = report.account_of(finding)
+    """The finding's own account and its scope's region in a report over several accounts (never the caller's
+    account: the report's own may be the organisation's management account); the report's for one environment."""
     for scope in report.scopes:
         if scope.name == finding.environment:
-            return Where(account or scope.account, scope.region, scope.name)
-    return Where(account, report.region, finding.environment or report.environment)
+            return Where(finding.account or scope.account, scope.region, scope.name)
+    return Where(report.account_of(finding), report.region, finding.environment or report.environment)
 
 
 def uid(finding: Finding, account: str | None) -> str:
