@@ -2,7 +2,8 @@
 
 A `Check` is the catalogue entry (id, severity, the IAM reads it needs, how to fix it, and where it
 maps in AWS Security Hub and checkov). A `Finding` is one check's verdict on one resource. A `Report`
-is one command's run; every output format (table, JSON, SARIF, JUnit, Markdown, HTML) renders it.
+is one command's run; every output format (table, JSON, SARIF, JUnit, Markdown, HTML, ASFF,
+OCSF) renders it.
 """
 
 from __future__ import annotations

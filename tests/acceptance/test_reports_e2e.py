@@ -9,7 +9,8 @@ and Terraform remakes everything, which costs seconds each time; the commands on
 probe objects and items are removed by health itself), so they can share it. Every format for every
 command on config.yaml (and text to stdout); JSON (to a file) and SARIF (to stdout) for the examples, to
 keep the matrix fast. Each output is read back by a real consumer: JSON
-Schema validators for our JSON and for SARIF 2.1.0, junitparser for JUnit.
+Schema validators for our JSON and for SARIF 2.1.0, junitparser for JUnit, botocore's securityhub model for
+ASFF, py-ocsf-models for OCSF.
 
 What the emulator cannot be, and how the test deals with it:
 - moto serves plain HTTP, and a TLS-only bucket policy (aws:SecureTransport false -> Deny s3:*) refuses
@@ -49,6 +50,7 @@ from cargohold_core import aws
 from cargohold_core.config import load_project
 from cargohold_core.config.bucket_policy import bucket_policy_statements
 from cargohold_core.config.model import Environment
+from tests.support import asff_model, ocsf_model
 from tests.support.moto_gaps import only_the_lifecycle_gap
 from tests.support.terraform_apply import provision
 from toolkit.demo.emulator import Emulator, moto_server
@@ -271,6 +273,17 @@ def check_format(run: Run, report: dict[str, Any], d: Deployed) -> None:
             "skipped": summary["waived"],
             "passed": summary["pass"],
         }
+    elif run.fmt == "asff":
+        records = json.loads(text)
+        assert [p for r in records for p in asff_model.finding_problems(r)] == []
+        assert {r["AwsAccountId"] for r in records} <= {d.env.account}
+        compliance = {"pass": "PASSED", "fail": "FAILED", "error": "WARNING"}
+        assert sorted(r["Compliance"]["Status"] for r in records) == sorted(compliance[f["status"]] for f in findings)
+    elif run.fmt == "ocsf":
+        events = json.loads(text)
+        assert [p for e in events for p in ocsf_model.problems(e)] == []
+        assert {e["cloud"]["account"]["uid"] for e in events} <= {d.env.account}
+        assert sorted(e["status_code"] for e in events) == sorted(f["status"].upper() for f in findings)
     elif run.fmt in ("markdown", "html"):
         assert text.strip()
         assert d.project in text and ENV in text

@@ -141,6 +141,20 @@ def test_every_report_format_renders_a_cost_report(
     assert "cost.budget" in text and "cost.cold-data-in-standard" in text
 
 
+def test_an_offline_cost_report_has_no_account_for_asff_but_renders_as_ocsf(
+    cost_cli: click.Group, write_config: Callable[..., Path], project_name: str, tmp_path: Path
+) -> None:
+    config = write_config(config_text(project_name, endpoint=None, body=PLANNED, budget="{monthly_usd: 5}"))
+    usage = write_config("buckets:\n  data:\n    storage: {STANDARD: 500 GB}\n", name="usage.yaml")
+    args = ("-c", str(config), "-e", "t", "--usage", str(usage))
+    code, out, err = _run(cost_cli, *args, "--format", "asff")
+    assert code == 1 and out == ""
+    assert "an ASFF finding needs its AWS account id" in err and "--format json" in err
+    code, out, _ = _run(cost_cli, *args, "--format", "ocsf")
+    events = json.loads(out)
+    assert code == 2 and events and all("account" not in e["cloud"] for e in events)
+
+
 @pytest.mark.parametrize(
     ("text", "where", "what"),
     [

@@ -12,13 +12,22 @@ from pathlib import Path
 from cargohold_core.errors import CargoholdError
 from toolkit.findings import Report
 
-REPORT_FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+REPORT_FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "asff", "ocsf")
 
 
 def render(report: Report, fmt: str) -> str:
     if fmt not in REPORT_FORMATS:
         raise CargoholdError(f"unknown report format {fmt!r}", hint=f"use one of {', '.join(REPORT_FORMATS)}")
-    from toolkit.report import html_format, json_format, junit_format, markdown_format, sarif_format, text_format
+    from toolkit.report import (
+        asff_format,
+        html_format,
+        json_format,
+        junit_format,
+        markdown_format,
+        ocsf_format,
+        sarif_format,
+        text_format,
+    )
 
     renderers = {
         "text": text_format.render,
@@ -27,6 +36,8 @@ def render(report: Report, fmt: str) -> str:
         "junit": junit_format.render,
         "markdown": markdown_format.render,
         "html": html_format.render,
+        "asff": asff_format.render,
+        "ocsf": ocsf_format.render,
     }
     return renderers[fmt](report)
 
