@@ -1,6 +1,9 @@
 """A real forwarding HTTP proxy on loopback, for tests of proxy support: plain-HTTP requests arrive in
 absolute form (`PUT http://host:port/path HTTP/1.1`) and are sent on to one upstream server, whatever host
-they name; CONNECT is refused with 403 (no TLS server here to tunnel to). Records each request line."""
+they name. CONNECT is tunnelled to `tunnel_to` (a TLS server, e.g. tests/support/tls_front.py), whatever
+authority it names, unless there is none or the test sets `refuse_connect`: then it is refused with 403.
+Records each request line, and the local port of each tunnel's upstream socket (the peer the TLS server sees),
+so a test can tell which of the server's requests came through the proxy."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import socket
 import socketserver
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -19,11 +22,19 @@ class Proxy:
     upstream: tuple[str, int]
     lines: list[str] = field(default_factory=list)
     authorizations: list[str | None] = field(default_factory=list)
+    tunnel_to: tuple[str, int] | None = None
+    refuse_connect: bool = False
+    tunnel_ports: set[int] = field(default_factory=set)
+
+    @property
+    def connects(self) -> list[str]:
+        """The authorities CONNECT asked for, in order (refused ones too)."""
+        return [line.split(" ")[1] for line in self.lines if line.startswith("CONNECT ")]
 
 
 @contextmanager
-def forwarding_proxy(upstream: tuple[str, int]) -> Iterator[Proxy]:
-    state = Proxy(port=0, upstream=upstream)
+def forwarding_proxy(upstream: tuple[str, int], *, tunnel_to: tuple[str, int] | None = None) -> Iterator[Proxy]:
+    state = Proxy(port=0, upstream=upstream, tunnel_to=tunnel_to)
 
     class Handler(socketserver.StreamRequestHandler):
         def handle(self) -> None:
@@ -36,7 +47,10 @@ def forwarding_proxy(upstream: tuple[str, int]) -> Iterator[Proxy]:
             state.authorizations.append(auth[0] if auth else None)
             method, target, version = line.split(" ", 2)
             if method == "CONNECT":
-                self.wfile.write(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
+                if state.tunnel_to is None or state.refuse_connect:
+                    self.wfile.write(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
+                    return
+                self._tunnel(state.tunnel_to)
                 return
             url = urlsplit(target)
             length = next((int(h.split(":", 1)[1]) for h in headers if h.lower().startswith("content-length:")), 0)
@@ -49,6 +63,17 @@ def forwarding_proxy(upstream: tuple[str, int]) -> Iterator[Proxy]:
                 while chunk := up.recv(65536):
                     self.wfile.write(chunk)
 
+        def _tunnel(self, where: tuple[str, int]) -> None:
+            with socket.create_connection(where) as up:
+                state.tunnel_ports.add(up.getsockname()[1])
+                self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                self.wfile.flush()
+                client = self.connection
+                back = threading.Thread(target=_pipe, args=(up, client), daemon=True)
+                back.start()
+                _pipe(client, up)
+                back.join(timeout=60)
+
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.port = server.server_address[1]
@@ -59,3 +84,15 @@ def forwarding_proxy(upstream: tuple[str, int]) -> Iterator[Proxy]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    """Bytes one way until `src` closes, then half-close `dst` (TLS stays end to end: the proxy never reads it)."""
+    try:
+        while chunk := src.recv(65536):
+            dst.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        with suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
