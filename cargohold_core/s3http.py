@@ -40,8 +40,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from cargohold_core.net import is_loopback
-
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
@@ -160,7 +158,7 @@ class S3Connection:
         self._ssl_context = ssl_context
         self._sock: socket.socket | None = None
         self._reader: Any = None  # io.BufferedReader over the socket
-        self._proxy = proxy_for(scheme, host)
+        self._proxy = proxy_for(scheme, host, port=port)
         # plain HTTP through a proxy: requests in absolute form (HTTPS goes through a CONNECT tunnel)
         self._forward = f"http://{host}:{self._port}" if self._proxy is not None and scheme == "http" else ""
 
@@ -366,21 +364,30 @@ class Proxy:
     authorization: str | None  # a Proxy-Authorization value, from credentials in the proxy URL
 
 
-def proxy_for(scheme: str, host: str) -> Proxy | None:
-    """The proxy for a request to `host`, from HTTPS_PROXY / HTTP_PROXY and NO_PROXY (either case), the
-    environment variables botocore honours; None to connect directly. Loopback is never proxied (an
-    emulator there is this machine's own)."""
-    if is_loopback(host) or urllib.request.proxy_bypass(host):
-        return None
-    url = urllib.request.getproxies_environment().get(scheme)
+def proxy_for(scheme: str, host: str, *, port: int | None = None) -> Proxy | None:
+    """The proxy for a request to `host` (and `port`, when the endpoint URL names one), or None to connect
+    directly: botocore's decision, made with the same functions (urllib's `getproxies` and `proxy_bypass`, which
+    read HTTPS_PROXY / HTTP_PROXY / NO_PROXY in either case, and on macOS and Windows the system's settings too),
+    asked about the URL's netloc as botocore asks. So NO_PROXY entries mean what they mean to the AWS CLI: a
+    domain suffix with or without a leading dot, `host:port` for that port only, `*` alone for everything, no
+    CIDR ranges; and loopback is proxied unless NO_PROXY lists it, since botocore's calls of the same command
+    would be."""
+    name = f"[{host}]" if ":" in host else host
+    netloc = name if port is None else f"{name}:{port}"
+    try:
+        if urllib.request.proxy_bypass(netloc):
+            return None
+    except (TypeError, socket.gaierror):  # botocore lets these pass too (the macOS look-up can fail)
+        pass
+    url = urllib.request.getproxies().get(scheme)
     if not url:
         return None
-    parts = urlsplit(url if "://" in url else f"http://{url}")
+    parts = urlsplit(url if "://" in url else f"http:{url}" if url.startswith("//") else f"http://{url}")
     if not parts.hostname:
         return None
     authorization = None
-    if parts.username is not None:
-        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    if parts.username and parts.password:  # botocore sends credentials only when both are there
+        pair = f"{unquote(parts.username)}:{unquote(parts.password)}".encode()
         authorization = "Basic " + base64.b64encode(pair).decode("ascii")
     return Proxy(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), authorization)
 

@@ -7,20 +7,25 @@ with one clear error and changes nothing."""
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+import boto3
+import pytest
 from click.testing import CliRunner, Result
 
-from tests.support.proxied import Proxied
+from tests.support.http_proxy import forwarding_proxy
+from tests.support.proxied import PROXY_VARIABLES, Proxied
 from toolkit.cli import main
+from toolkit.demo.emulator import Emulator
 
-BUCKET = "relay-prod-docs"
+BUCKET = "relay-prod-docs"  # config.yaml's name_template is {project}-{env}-{name}
 FILES = {"a.txt": b"first file", "sub/b.bin": bytes(range(256)) * 40, "c d.txt": b"a name with a space"}
 CONFIG = """\
 version: 1
-project: relay
+project: {project}
 environments:
   prod: {{region: us-east-1, account: "123456789012", endpoint: "{endpoint}"}}
 buckets:
@@ -38,15 +43,15 @@ migrations:
 """
 
 
-def project(folder: Path, endpoint: str) -> Path:
-    for name, data in FILES.items():
-        (folder / "files" / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / "files" / name).write_bytes(data)
+def project(folder: Path, endpoint: str, name: str = "relay") -> Path:
+    for path, data in FILES.items():
+        (folder / "files" / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "files" / path).write_bytes(data)
     with sqlite3.connect(folder / "app.db") as db:
         db.execute("CREATE TABLE documents (id INTEGER PRIMARY KEY, path TEXT, s3_key TEXT)")
-        db.executemany("INSERT INTO documents (path) VALUES (?)", [(name,) for name in FILES])
+        db.executemany("INSERT INTO documents (path) VALUES (?)", [(path,) for path in FILES])
     config = folder / "config.yaml"
-    config.write_text(CONFIG.format(endpoint=endpoint), encoding="utf-8")
+    config.write_text(CONFIG.format(endpoint=endpoint, project=name), encoding="utf-8")
     return config
 
 
@@ -101,3 +106,33 @@ def test_a_proxy_that_refuses_stops_the_run_and_changes_nothing(tmp_path: Path, 
     assert rows(tmp_path) == before
     assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
     assert all((tmp_path / "files" / name).read_bytes() == data for name, data in FILES.items())
+
+
+@pytest.mark.parametrize("no_proxy", ["", "127.0.0.1"])
+def test_both_request_paths_take_the_same_way_to_a_loopback_endpoint(
+    tmp_path: Path, moto: Emulator, monkeypatch: pytest.MonkeyPatch, no_proxy: str
+) -> None:
+    """botocore proxies loopback too unless NO_PROXY lists it: the uploader's PUTs go the way the same run's
+    botocore calls go, through the proxy or past it, never one of each."""
+    name = f"loop{uuid.uuid4().hex[:8]}"
+    bucket = f"{name}-prod-docs"
+    s3 = boto3.client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket=bucket)
+    config = project(tmp_path, moto.endpoint, name)
+    parts = urlsplit(moto.endpoint)
+    with forwarding_proxy((parts.hostname or "", parts.port or 80)) as proxy:
+        for variable in PROXY_VARIABLES:
+            monkeypatch.delenv(variable, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        if no_proxy:
+            monkeypatch.setenv("NO_PROXY", no_proxy)
+        result = run(config)
+    assert result.exit_code == 0, result.output
+    assert rows(tmp_path) == {n: n for n in FILES}
+    if no_proxy:
+        assert proxy.lines == []
+        return
+    origin = moto.endpoint
+    assert f"POST {origin}/ HTTP/1.1" in proxy.lines  # botocore: the account guard's STS call
+    for n in FILES:
+        assert f"PUT {origin}/{bucket}/{quote(n)} HTTP/1.1" in proxy.lines  # the uploader's own PUTs
