@@ -279,10 +279,11 @@ class ConnectionPool:
     """Keep-alive S3 connections for many threads: `checkout` an idle one for (scheme, host, port) or
     a new one, `checkin` it after a complete answer (one that failed is closed, not returned). At most
     `max_idle` idle connections in all; the least recently used host's go first. One TLS context for
-    every connection, with the CA bundle botocore would use. Thread-safe."""
+    every connection, with the CA bundle botocore would use for `session` (see ca_bundle). Thread-safe."""
 
-    def __init__(self, *, max_idle: int, connect_timeout: float, read_timeout: float) -> None:
+    def __init__(self, *, max_idle: int, connect_timeout: float, read_timeout: float, session: Any = None) -> None:
         self._max_idle = max(1, max_idle)
+        self._session = session  # whose profile names the CA bundle (see ca_bundle)
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._idle: OrderedDict[PoolKey, list[S3Connection]] = OrderedDict()
@@ -302,7 +303,7 @@ class ConnectionPool:
                 self._count -= 1
                 return conn
             if scheme == "https" and self._ssl is None:
-                self._ssl = ssl.create_default_context(cafile=ca_bundle())
+                self._ssl = ssl.create_default_context(cafile=ca_bundle(self._session))
             context = self._ssl if scheme == "https" else None
         return S3Connection(
             scheme=scheme,
@@ -469,13 +470,17 @@ def virtual_hostable(bucket: str) -> bool:
     return _VIRTUAL_HOSTABLE.match(bucket) is not None
 
 
-def ca_bundle() -> str | None:
-    """AWS_CA_BUNDLE when set, else certifi's bundle when installed (as botocore does), else the system's."""
-    env = os.environ.get("AWS_CA_BUNDLE")
-    if env:
-        return env
-    try:
-        import certifi
-    except ImportError:
-        return None
-    return str(certifi.where())
+def ca_bundle(session: Any = None) -> str:
+    """The CA bundle botocore verifies an endpoint's certificate with, in botocore's order: AWS_CA_BUNDLE, else
+    the profile's `ca_bundle` (~/.aws/config), else REQUESTS_CA_BUNDLE, else certifi's bundle when installed,
+    else botocore's own. The same bundle verifies an `https://` proxy, as botocore does when no client is given a
+    `proxies_config` (no cargohold client is). `session`: the boto3 or botocore session the command's clients
+    come from (its profile decides); None for the default one, as `boto3.Session()` would resolve it."""
+    import botocore.session
+    from botocore.httpsession import get_cert_path
+
+    core = getattr(session, "_session", session)  # a boto3 Session wraps the botocore one
+    if core is None:
+        core = botocore.session.Session()
+    configured = core.get_config_variable("ca_bundle")  # AWS_CA_BUNDLE, then the profile's ca_bundle
+    return str(configured or os.environ.get("REQUESTS_CA_BUNDLE") or get_cert_path(True))

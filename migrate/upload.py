@@ -308,6 +308,7 @@ class Uploader:
             max_idle=4 * self.settings.concurrency + 16,  # every worker and part thread may return one
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
+            session=self._session,
         )
         self._backoff = Backoff(
             max_attempts=self.settings.max_attempts, base=self.settings.backoff_base, cap=self.settings.backoff_cap

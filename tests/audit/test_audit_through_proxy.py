@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
-from tests.support.proxied import Proxied
+from tests.support.proxied import CA_WAYS, Proxied, trust
 from toolkit.cli import main
 
 CONFIG = """\
@@ -33,7 +34,11 @@ def audit(config: Path, *options: str) -> Result:
     return CliRunner().invoke(main, argv, catch_exceptions=False)
 
 
-def test_audit_reads_the_account_through_the_proxy(tmp_path: Path, proxied: Proxied) -> None:
+@pytest.mark.parametrize("ca", CA_WAYS)
+def test_audit_reads_the_account_through_the_proxy(
+    tmp_path: Path, proxied: Proxied, monkeypatch: pytest.MonkeyPatch, ca: str
+) -> None:
+    trust(ca, proxied.front.cert, tmp_path, monkeypatch)
     s3 = proxied.direct("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})

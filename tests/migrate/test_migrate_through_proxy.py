@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.support.http_proxy import forwarding_proxy
-from tests.support.proxied import PROXY_VARIABLES, Proxied
+from tests.support.proxied import CA_WAYS, PROXY_VARIABLES, Proxied, trust
 from toolkit.cli import main
 from toolkit.demo.emulator import Emulator
 
@@ -65,7 +65,11 @@ def run(config: Path) -> Result:
     return CliRunner().invoke(main, argv, catch_exceptions=False)
 
 
-def test_migrate_run_goes_through_the_proxy(tmp_path: Path, proxied: Proxied) -> None:
+@pytest.mark.parametrize("ca", CA_WAYS)
+def test_migrate_run_goes_through_the_proxy(
+    tmp_path: Path, proxied: Proxied, monkeypatch: pytest.MonkeyPatch, ca: str
+) -> None:
+    trust(ca, proxied.front.cert, tmp_path, monkeypatch)
     s3 = proxied.direct("s3")
     s3.create_bucket(Bucket=BUCKET)
     config = project(tmp_path, proxied.endpoint)

@@ -6,12 +6,14 @@ certificate, a command pointed at `https://s3.proxied.test:<port>` works only th
 - `proxied_server` (module): moto (path-style S3 whatever the Host header says), the front and the proxy.
 - `proxied` (per test): moto reset to an empty account, the proxy's records cleared and CONNECT allowed, and
   the environment of a user behind that proxy (no other proxy settings, no AWS_ENDPOINT_URL).
+- `trust(how, ...)`: trust the front's certificate one of the ways botocore reads a CA bundle (CA_WAYS).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -87,3 +89,19 @@ def proxied(proxied_server: Proxied, monkeypatch: pytest.MonkeyPatch) -> Proxied
     monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
     monkeypatch.setenv("AWS_CA_BUNDLE", str(proxied_server.front.cert))
     return proxied_server
+
+
+CA_WAYS = ["AWS_CA_BUNDLE", "profile ca_bundle", "REQUESTS_CA_BUNDLE"]
+
+
+def trust(how: str, cert: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trust the endpoint's certificate each way botocore reads a CA bundle, in its order of precedence."""
+    monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
+    if how == "AWS_CA_BUNDLE":
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(cert))
+    elif how == "profile ca_bundle":
+        (folder / "aws-config").write_text(f"[default]\nca_bundle = {cert}\n")
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(folder / "aws-config"))
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(folder / "not-this-one.pem"))  # the profile comes first
+    else:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))

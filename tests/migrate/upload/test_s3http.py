@@ -6,18 +6,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.httpsession import get_cert_path
 
 from cargohold_core.s3http import (
     S3Connection,
     SigV4Signer,
     TransportError,
     bucket_address,
+    ca_bundle,
     encode_key,
     encode_query,
     proxy_for,
@@ -184,3 +187,32 @@ def test_https_through_a_proxy_that_refuses_connect_is_one_transport_error(monke
 def test_one_addressing_rule_for_the_uploader_and_the_audit(bucket: str, virtual: bool) -> None:
     assert virtual_hostable(bucket) is virtual
     assert (bucket_address(bucket, "eu-west-1").hostname == f"{bucket}.s3.eu-west-1.amazonaws.com") is virtual
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {},
+        {"REQUESTS_CA_BUNDLE": "requests.pem"},
+        {"profile": "profile.pem", "REQUESTS_CA_BUNDLE": "requests.pem"},
+        {"AWS_CA_BUNDLE": "aws.pem", "profile": "profile.pem", "REQUESTS_CA_BUNDLE": "requests.pem"},
+    ],
+)
+def test_the_ca_bundle_is_the_one_botocore_verifies_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: dict[str, str]
+) -> None:
+    for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+        if name in given:
+            monkeypatch.setenv(name, str(tmp_path / given[name]))
+    config = tmp_path / "aws-config"
+    config.write_text(
+        "[profile ops]\n" + (f"ca_bundle = {tmp_path / given['profile']}\n" if "profile" in given else "")
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "ops")
+    session = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret", region_name="us-east-1")
+    client = session.client("s3", endpoint_url="https://s3.corp.example")
+    verify = client._endpoint.http_session._verify  # what botocore's connections verify with
+    assert ca_bundle(session) == (verify if verify is not True else get_cert_path(True))  # True: certifi's
+    assert ca_bundle(None) == ca_bundle(session)  # the default session resolves the same way
