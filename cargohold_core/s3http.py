@@ -156,22 +156,33 @@ class S3Connection:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._ssl_context = ssl_context
-        self._sock: socket.socket | None = None
+        self._sock: Any = None  # a socket, an SSLSocket, or TLS inside a proxy's TLS (urllib3's SSLTransport)
         self._reader: Any = None  # io.BufferedReader over the socket
         self._proxy = proxy_for(scheme, host, port=port)
         # plain HTTP through a proxy: requests in absolute form (HTTPS goes through a CONNECT tunnel)
         self._forward = f"http://{host}:{self._port}" if self._proxy is not None and scheme == "http" else ""
 
-    def _connect(self) -> socket.socket:
-        where = (self._proxy.host, self._proxy.port) if self._proxy is not None else (self._host, self._port)
-        sock = socket.create_connection(where, timeout=self._connect_timeout)
+    @property
+    def needs_tls(self) -> bool:
+        """Whether connecting takes a TLS context: an https endpoint, or a proxy reached over TLS."""
+        return self._scheme == "https" or (self._proxy is not None and self._proxy.tls)
+
+    def _connect(self) -> Any:
+        proxy = self._proxy
+        where = (proxy.host, proxy.port) if proxy is not None else (self._host, self._port)
+        sock: Any = socket.create_connection(where, timeout=self._connect_timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if self._proxy is not None and self._scheme == "https":
-                self._tunnel(sock, self._proxy)
-            if self._scheme == "https":
-                context = self._ssl_context or ssl.create_default_context()
-                sock = context.wrap_socket(sock, server_hostname=self._host)
+            if proxy is not None and proxy.tls:  # an https:// proxy: TLS to the proxy first (botocore's bundle)
+                sock = self._context().wrap_socket(sock, server_hostname=proxy.host)
+            if proxy is not None and self._scheme == "https":
+                self._tunnel(sock, proxy)
+            if self._scheme == "https" and proxy is not None and proxy.tls:
+                from urllib3.util.ssltransport import SSLTransport  # TLS inside TLS, as urllib3 does it
+
+                sock = SSLTransport(sock, self._context(), server_hostname=self._host)
+            elif self._scheme == "https":
+                sock = self._context().wrap_socket(sock, server_hostname=self._host)
             sock.settimeout(self._read_timeout)
         except BaseException:
             sock.close()
@@ -180,7 +191,12 @@ class S3Connection:
         self._reader = sock.makefile("rb", buffering=65536)
         return sock
 
-    def _tunnel(self, sock: socket.socket, proxy: Proxy) -> None:
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:  # a connection made outside a pool
+            self._ssl_context = ssl.create_default_context(cafile=ca_bundle())
+        return self._ssl_context
+
+    def _tunnel(self, sock: Any, proxy: Proxy) -> None:
         """CONNECT through the proxy to the endpoint; TLS then runs end to end inside the tunnel."""
         authority = f"{self._host}:{self._port}"
         auth = f"proxy-authorization: {proxy.authorization}\r\n" if proxy.authorization else ""
@@ -190,7 +206,11 @@ class S3Connection:
         while reader.readline(65537) not in (b"\r\n", b"\n", b""):
             pass
         if len(status) < 2 or not status[1].startswith(b"2"):
-            raise TransportError(f"the proxy {proxy.host}:{proxy.port} refused CONNECT {authority}: {status[1:]!r}")
+            raise TransportError(f"the proxy {proxy.url} refused CONNECT {authority}: {status[1:]!r}")
+
+    def use_tls_context(self, context: ssl.SSLContext) -> None:
+        """Verify the endpoint (and an https:// proxy) with `context` (the pool's one, shared)."""
+        self._ssl_context = context
 
     def request(self, method: str, target: str, headers: dict[str, str], body: bytes | memoryview) -> Response:
         """Send one request; return the response with its whole body. Raises TransportError."""
@@ -302,17 +322,15 @@ class ConnectionPool:
                     del self._idle[key]
                 self._count -= 1
                 return conn
-            if scheme == "https" and self._ssl is None:
-                self._ssl = ssl.create_default_context(cafile=ca_bundle(self._session))
-            context = self._ssl if scheme == "https" else None
-        return S3Connection(
-            scheme=scheme,
-            host=host,
-            port=port,
-            connect_timeout=self._connect_timeout,
-            read_timeout=self._read_timeout,
-            ssl_context=context,
+        conn = S3Connection(
+            scheme=scheme, host=host, port=port, connect_timeout=self._connect_timeout, read_timeout=self._read_timeout
         )
+        if conn.needs_tls:
+            with self._lock:
+                if self._ssl is None:
+                    self._ssl = ssl.create_default_context(cafile=ca_bundle(self._session))
+            conn.use_tls_context(self._ssl)
+        return conn
 
     def checkin(self, conn: S3Connection) -> None:
         evicted: list[S3Connection] = []
@@ -363,6 +381,12 @@ class Proxy:
     host: str
     port: int
     authorization: str | None  # a Proxy-Authorization value, from credentials in the proxy URL
+    tls: bool = False  # an https:// proxy URL: the connection to the proxy itself is TLS
+
+    @property
+    def url(self) -> str:
+        """The proxy as an error message names it (no credentials)."""
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
 
 def proxy_for(scheme: str, host: str, *, port: int | None = None) -> Proxy | None:
@@ -390,7 +414,8 @@ def proxy_for(scheme: str, host: str, *, port: int | None = None) -> Proxy | Non
     if parts.username and parts.password:  # botocore sends credentials only when both are there
         pair = f"{unquote(parts.username)}:{unquote(parts.password)}".encode()
         authorization = "Basic " + base64.b64encode(pair).decode("ascii")
-    return Proxy(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), authorization)
+    tls = parts.scheme == "https"
+    return Proxy(parts.hostname, parts.port or (443 if tls else 80), authorization, tls=tls)
 
 
 _VIRTUAL_HOSTABLE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")

@@ -86,3 +86,21 @@ def test_audit_does_not_run_when_the_proxy_refuses(tmp_path: Path, proxied: Prox
     assert len(errors) == 1, result.stderr
     assert f"127.0.0.1:{proxied.proxy.port}" in errors[0]
     assert proxied.proxy.connects and proxied.front.seen == []
+
+
+def test_audit_through_an_https_proxy(tmp_path: Path, proxied: Proxied, monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = tmp_path / "corporate-ca.pem"
+    bundle.write_bytes(proxied.front.cert.read_bytes() + proxied.tls_proxy_cert.read_bytes())
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
+    monkeypatch.setenv("HTTPS_PROXY", f"https://localhost:{proxied.tls_proxy.port}")
+    proxied.direct("s3").create_bucket(Bucket=BUCKET)
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG.format(endpoint=proxied.endpoint), encoding="utf-8")
+
+    result = audit(config, "--format", "json")
+
+    assert result.exit_code in (0, 2), result.output
+    findings = json.loads(result.stdout)["findings"]
+    assert findings and [f for f in findings if f["status"] == "error"] == []
+    lean = {s.line for s in proxied.through_proxy(proxied.tls_proxy) if not s.botocore}
+    assert f"GET /{BUCKET}?versioning HTTP/1.1" in lean

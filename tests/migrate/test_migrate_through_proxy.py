@@ -140,3 +140,26 @@ def test_both_request_paths_take_the_same_way_to_a_loopback_endpoint(
     assert f"POST {origin}/ HTTP/1.1" in proxy.lines  # botocore: the account guard's STS call
     for n in FILES:
         assert f"PUT {origin}/{bucket}/{quote(n)} HTTP/1.1" in proxy.lines  # the uploader's own PUTs
+
+
+def test_an_https_proxy_is_spoken_to_over_tls(
+    tmp_path: Path, proxied: Proxied, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTPS_PROXY=https://...: TLS to the proxy itself (verified with the same CA bundle, as botocore does when
+    no client is given a proxies_config), then CONNECT, then TLS to the endpoint inside that."""
+    bundle = tmp_path / "corporate-ca.pem"
+    bundle.write_bytes(proxied.front.cert.read_bytes() + proxied.tls_proxy_cert.read_bytes())
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
+    monkeypatch.setenv("HTTPS_PROXY", f"https://localhost:{proxied.tls_proxy.port}")
+    s3 = proxied.direct("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    config = project(tmp_path, proxied.endpoint)
+
+    result = run(config)
+
+    assert result.exit_code == 0, result.output
+    assert rows(tmp_path) == {name: name for name in FILES}
+    assert all(s3.get_object(Bucket=BUCKET, Key=name)["Body"].read() == data for name, data in FILES.items())
+    seen = proxied.through_proxy(proxied.tls_proxy)
+    assert {f"PUT /{BUCKET}/{quote(n)} HTTP/1.1" for n in FILES} <= {s.line for s in seen if not s.botocore}
+    assert any(s.botocore for s in seen) and proxied.proxy.lines == []

@@ -7,11 +7,13 @@ so a test can tell which of the server's requests came through the proxy."""
 
 from __future__ import annotations
 
+import select
 import socket
 import socketserver
+import ssl
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -33,10 +35,18 @@ class Proxy:
 
 
 @contextmanager
-def forwarding_proxy(upstream: tuple[str, int], *, tunnel_to: tuple[str, int] | None = None) -> Iterator[Proxy]:
+def forwarding_proxy(
+    upstream: tuple[str, int], *, tunnel_to: tuple[str, int] | None = None, tls: ssl.SSLContext | None = None
+) -> Iterator[Proxy]:
+    """`tls`: a server context, for an `https://` proxy (clients speak TLS to the proxy itself)."""
     state = Proxy(port=0, upstream=upstream, tunnel_to=tunnel_to)
 
     class Handler(socketserver.StreamRequestHandler):
+        def setup(self) -> None:
+            if tls is not None:
+                self.request = tls.wrap_socket(self.request, server_side=True)
+            super().setup()
+
         def handle(self) -> None:
             line = self.rfile.readline(65537).decode("latin-1").rstrip("\r\n")
             headers = []
@@ -68,11 +78,7 @@ def forwarding_proxy(upstream: tuple[str, int], *, tunnel_to: tuple[str, int] | 
                 state.tunnel_ports.add(up.getsockname()[1])
                 self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 self.wfile.flush()
-                client = self.connection
-                back = threading.Thread(target=_pipe, args=(up, client), daemon=True)
-                back.start()
-                _pipe(client, up)
-                back.join(timeout=60)
+                _relay(self.connection, up)
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -86,13 +92,20 @@ def forwarding_proxy(upstream: tuple[str, int], *, tunnel_to: tuple[str, int] | 
         server.server_close()
 
 
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
-    """Bytes one way until `src` closes, then half-close `dst` (TLS stays end to end: the proxy never reads it)."""
-    try:
-        while chunk := src.recv(65536):
-            dst.sendall(chunk)
-    except OSError:
-        pass
-    finally:
-        with suppress(OSError):
-            dst.shutdown(socket.SHUT_WR)
+def _relay(a: socket.socket, b: socket.socket) -> None:
+    """Bytes both ways, in one thread (an SSLSocket must not be read and written by two at once), until either
+    side closes. TLS to the endpoint stays end to end: the proxy never reads it."""
+    while True:
+        ready = [s for s in (a, b) if isinstance(s, ssl.SSLSocket) and s.pending()]
+        if not ready:
+            ready, _, _ = select.select([a, b], [], [], 60)
+            if not ready:
+                return
+        for src in ready:
+            try:
+                chunk = src.recv(65536)
+                if not chunk:
+                    return
+                (b if src is a else a).sendall(chunk)
+            except OSError:
+                return
