@@ -85,6 +85,7 @@ def test_audit_does_not_run_when_the_proxy_refuses(tmp_path: Path, proxied: Prox
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, result.stderr
     assert f"127.0.0.1:{proxied.proxy.port}" in errors[0]
+    assert "Hint: the proxy named by HTTPS_PROXY/HTTP_PROXY refused the request" in result.stderr
     assert proxied.proxy.connects and proxied.front.seen == []
 
 

@@ -106,6 +106,7 @@ def test_a_proxy_that_refuses_stops_the_run_and_changes_nothing(tmp_path: Path, 
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, result.stderr
     assert f"127.0.0.1:{proxied.proxy.port}" in errors[0]
+    assert "Hint: the proxy named by HTTPS_PROXY/HTTP_PROXY refused the request" in result.stderr
     assert proxied.proxy.connects and proxied.front.seen == []
     assert rows(tmp_path) == before
     assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
