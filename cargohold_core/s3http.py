@@ -206,7 +206,8 @@ class S3Connection:
         while reader.readline(65537) not in (b"\r\n", b"\n", b""):
             pass
         if len(status) < 2 or not status[1].startswith(b"2"):
-            raise TransportError(f"the proxy {proxy.url} refused CONNECT {authority}: {status[1:]!r}")
+            answer = b" ".join(status[1:]).decode("latin-1").strip() or "no answer"
+            raise TransportError(f"the proxy {proxy.url} refused CONNECT {authority}: {answer}")
 
     def use_tls_context(self, context: ssl.SSLContext) -> None:
         """Verify the endpoint (and an https:// proxy) with `context` (the pool's one, shared)."""

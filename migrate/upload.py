@@ -107,6 +107,8 @@ HINTS = {
     "AuthorizationHeaderMalformed": "the region used to sign is not the bucket's region",
     "HTTP 301": "the bucket is in another region: set the environment's region (or the job's) to the bucket's",
     "HTTP 403": "the credentials in use may not read or write this bucket (s3:ListBucket, s3:PutObject)",
+    "EndpointDown": "nothing answered: check the endpoint and the network; behind a proxy, HTTPS_PROXY/HTTP_PROXY "
+    "and NO_PROXY (the settings the AWS CLI reads too)",
 }
 
 

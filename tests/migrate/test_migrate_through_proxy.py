@@ -164,3 +164,43 @@ def test_an_https_proxy_is_spoken_to_over_tls(
     seen = proxied.through_proxy(proxied.tls_proxy)
     assert {f"PUT /{BUCKET}/{quote(n)} HTTP/1.1" for n in FILES} <= {s.line for s in seen if not s.botocore}
     assert any(s.botocore for s in seen) and proxied.proxy.lines == []
+
+
+JOB = """\
+source: {directory: files}
+target: {bucket: relay-prod-docs, key_template: "{path}"}
+database: {url: "sqlite:///app.db", table: documents, id_column: id, path_column: path, key_column: s3_key}
+"""
+
+
+@pytest.mark.parametrize("refused", [False, True])
+def test_a_job_file_run_without_an_environment_goes_through_the_proxy(
+    tmp_path: Path, proxied: Proxied, monkeypatch: pytest.MonkeyPatch, refused: bool
+) -> None:
+    """Without --env there is no account guard: the uploader's own requests are the first to meet the proxy."""
+    s3 = proxied.direct("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    project(tmp_path, proxied.endpoint)
+    (tmp_path / "job.yaml").write_text(JOB, encoding="utf-8")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxied.endpoint)
+    monkeypatch.chdir(tmp_path)
+    before = rows(tmp_path)
+    proxied.proxy.refuse_connect = refused
+
+    argv = ["migrate", "run", "--job-file", str(tmp_path / "job.yaml"), "-c", str(tmp_path / "none.yaml")]
+    result = CliRunner().invoke(main, argv, catch_exceptions=False)
+
+    if not refused:
+        assert result.exit_code == 0, result.output
+        assert rows(tmp_path) == {name: name for name in FILES}
+        assert {f"PUT /{BUCKET}/{quote(n)} HTTP/1.1" for n in FILES} <= {s.line for s in proxied.through_proxy()}
+        return
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    authority = f"{proxied.front.host}:{proxied.front.port}"
+    assert f"the proxy http://127.0.0.1:{proxied.proxy.port} refused CONNECT {authority}: 403 Forbidden" in errors[0]
+    assert "Hint: nothing answered: check the endpoint and the network; behind a proxy, HTTPS_PROXY" in result.stderr
+    assert proxied.front.seen == [] and rows(tmp_path) == before
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0

@@ -175,7 +175,9 @@ def test_https_through_a_proxy_that_refuses_connect_is_one_transport_error(monke
         conn = S3Connection(
             scheme="https", host="bucket.s3.eu-west-1.amazonaws.com", port=None, connect_timeout=5, read_timeout=5
         )
-        with pytest.raises(TransportError, match=r"refused CONNECT bucket\.s3\.eu-west-1\.amazonaws\.com:443"):
+        with pytest.raises(
+            TransportError, match=r"refused CONNECT bucket\.s3\.eu-west-1\.amazonaws\.com:443: 403 Forbidden$"
+        ):
             conn.request("GET", "/", {}, b"")
     assert proxy.lines == ["CONNECT bucket.s3.eu-west-1.amazonaws.com:443 HTTP/1.1"]
 
