@@ -11,8 +11,9 @@ Python uploader near 500 files/s per core. This module does only what a PUT/POST
   `S3SigV4Auth` for the same request and timestamp (tests/migrate/upload/test_s3http.py checks that); the
   derived signing key is cached per day. Credentials come from a botocore `Credentials` object, so
   refreshable credentials (SSO, assume-role) refresh as usual.
-- `S3Connection`: one keep-alive HTTP/1.1 connection (plain or TLS) to the endpoint; any transport error
-  closes it, the next request reconnects.
+- `S3Connection`: one keep-alive HTTP/1.1 connection (plain or TLS) to the endpoint, through the proxy
+  botocore would use (`proxy_for`: absolute-form requests for http, a CONNECT tunnel for https, TLS to an
+  https:// proxy); any transport error closes it, the next request reconnects.
 - `ConnectionPool`: idle connections per host (on AWS every bucket is its own host), bounded, LRU.
 
 Everything else (HEAD for verify, DeleteObjects, endpoint/credential resolution) goes through boto3.

@@ -15,7 +15,8 @@ retryable) and nothing is stored (single part: not sent; multipart: aborted).
 Hot path: PUTs, multipart calls and aborts go through `cargohold_core.s3http` (SigV4 + keep-alive `http.client`,
 0.3-0.4 ms of client CPU per small file, against 1.5-2 ms for boto3's put_object); HEAD, DeleteObjects and
 endpoint/credential resolution go through boto3. `fast=False` sends PUTs through boto3 instead (a fallback
-for endpoints the lean path does not handle, e.g. S3 Express directory buckets or custom CA set-ups).
+for endpoints the lean path does not handle, e.g. S3 Express directory buckets; it reads the CA bundle and
+proxy settings botocore reads, see `cargohold_core.s3http.ca_bundle` and `proxy_for`).
 
 Multipart uploads are resumable: with a `ledger` (the journal), each upload id is recorded before its
 first part and each part S3 accepts after it; a later run that finds an open upload of the same file
