@@ -15,7 +15,13 @@ from urllib.parse import urlparse, urlsplit, urlunsplit
 import boto3
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    ProfileNotFound,
+    ProxyConnectionError,
+)
 
 from cargohold_core.config.model import Environment
 from cargohold_core.config.schema import AssumeRole
@@ -212,6 +218,12 @@ def explain(exc: Exception, *, action: str) -> AwsError:
             "ExpiredToken": "refresh your session credentials (e.g. `aws sso login`)",
         }
         return AwsError(f"{action}: {code}: {message}".rstrip(": "), hint=hints.get(code))
+    if isinstance(exc, ProxyConnectionError):  # botocore says "Failed to connect" for a refused CONNECT too
+        return AwsError(
+            f"{action}: {exc}",
+            hint="the proxy named by HTTPS_PROXY/HTTP_PROXY refused the request or could not be reached: check "
+            "it (the AWS CLI uses the same settings), or list the endpoint's host in NO_PROXY to go around it",
+        )
     if isinstance(exc, BotoCoreError):
         return AwsError(f"{action}: {exc}", hint="check the network and the environment's endpoint/region")
     return AwsError(f"{action}: {exc}")

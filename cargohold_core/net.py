@@ -1,5 +1,6 @@
 """Where an endpoint is: the one rule for "this machine" (where an emulator runs), in a module of its own so
-that the CLI, the emulator provider and the S3 request layer can ask without importing one another."""
+that the CLI and the emulator provider can ask without importing one another. (Whether a request goes through
+a proxy is not decided here: both request paths follow botocore's rule, s3http.proxy_for.)"""
 
 from __future__ import annotations
 

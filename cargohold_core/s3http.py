@@ -11,8 +11,9 @@ Python uploader near 500 files/s per core. This module does only what a PUT/POST
   `S3SigV4Auth` for the same request and timestamp (tests/migrate/upload/test_s3http.py checks that); the
   derived signing key is cached per day. Credentials come from a botocore `Credentials` object, so
   refreshable credentials (SSO, assume-role) refresh as usual.
-- `S3Connection`: one keep-alive HTTP/1.1 connection (plain or TLS) to the endpoint; any transport error
-  closes it, the next request reconnects.
+- `S3Connection`: one keep-alive HTTP/1.1 connection (plain or TLS) to the endpoint, through the proxy
+  botocore would use (`proxy_for`: absolute-form requests for http, a CONNECT tunnel for https, TLS to an
+  https:// proxy); any transport error closes it, the next request reconnects.
 - `ConnectionPool`: idle connections per host (on AWS every bucket is its own host), bounded, LRU.
 
 Everything else (HEAD for verify, DeleteObjects, endpoint/credential resolution) goes through boto3.
@@ -39,8 +40,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
-
-from cargohold_core.net import is_loopback
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -158,22 +157,33 @@ class S3Connection:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._ssl_context = ssl_context
-        self._sock: socket.socket | None = None
+        self._sock: Any = None  # a socket, an SSLSocket, or TLS inside a proxy's TLS (urllib3's SSLTransport)
         self._reader: Any = None  # io.BufferedReader over the socket
-        self._proxy = proxy_for(scheme, host)
+        self._proxy = proxy_for(scheme, host, port=port)
         # plain HTTP through a proxy: requests in absolute form (HTTPS goes through a CONNECT tunnel)
         self._forward = f"http://{host}:{self._port}" if self._proxy is not None and scheme == "http" else ""
 
-    def _connect(self) -> socket.socket:
-        where = (self._proxy.host, self._proxy.port) if self._proxy is not None else (self._host, self._port)
-        sock = socket.create_connection(where, timeout=self._connect_timeout)
+    @property
+    def needs_tls(self) -> bool:
+        """Whether connecting takes a TLS context: an https endpoint, or a proxy reached over TLS."""
+        return self._scheme == "https" or (self._proxy is not None and self._proxy.tls)
+
+    def _connect(self) -> Any:
+        proxy = self._proxy
+        where = (proxy.host, proxy.port) if proxy is not None else (self._host, self._port)
+        sock: Any = socket.create_connection(where, timeout=self._connect_timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if self._proxy is not None and self._scheme == "https":
-                self._tunnel(sock, self._proxy)
-            if self._scheme == "https":
-                context = self._ssl_context or ssl.create_default_context()
-                sock = context.wrap_socket(sock, server_hostname=self._host)
+            if proxy is not None and proxy.tls:  # an https:// proxy: TLS to the proxy first (botocore's bundle)
+                sock = self._context().wrap_socket(sock, server_hostname=proxy.host)
+            if proxy is not None and self._scheme == "https":
+                self._tunnel(sock, proxy)
+            if self._scheme == "https" and proxy is not None and proxy.tls:
+                from urllib3.util.ssltransport import SSLTransport  # TLS inside TLS, as urllib3 does it
+
+                sock = SSLTransport(sock, self._context(), server_hostname=self._host)
+            elif self._scheme == "https":
+                sock = self._context().wrap_socket(sock, server_hostname=self._host)
             sock.settimeout(self._read_timeout)
         except BaseException:
             sock.close()
@@ -182,7 +192,12 @@ class S3Connection:
         self._reader = sock.makefile("rb", buffering=65536)
         return sock
 
-    def _tunnel(self, sock: socket.socket, proxy: Proxy) -> None:
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:  # a connection made outside a pool
+            self._ssl_context = ssl.create_default_context(cafile=ca_bundle())
+        return self._ssl_context
+
+    def _tunnel(self, sock: Any, proxy: Proxy) -> None:
         """CONNECT through the proxy to the endpoint; TLS then runs end to end inside the tunnel."""
         authority = f"{self._host}:{self._port}"
         auth = f"proxy-authorization: {proxy.authorization}\r\n" if proxy.authorization else ""
@@ -192,7 +207,12 @@ class S3Connection:
         while reader.readline(65537) not in (b"\r\n", b"\n", b""):
             pass
         if len(status) < 2 or not status[1].startswith(b"2"):
-            raise TransportError(f"the proxy {proxy.host}:{proxy.port} refused CONNECT {authority}: {status[1:]!r}")
+            answer = b" ".join(status[1:]).decode("latin-1").strip() or "no answer"
+            raise TransportError(f"the proxy {proxy.url} refused CONNECT {authority}: {answer}")
+
+    def use_tls_context(self, context: ssl.SSLContext) -> None:
+        """Verify the endpoint (and an https:// proxy) with `context` (the pool's one, shared)."""
+        self._ssl_context = context
 
     def request(self, method: str, target: str, headers: dict[str, str], body: bytes | memoryview) -> Response:
         """Send one request; return the response with its whole body. Raises TransportError."""
@@ -281,10 +301,11 @@ class ConnectionPool:
     """Keep-alive S3 connections for many threads: `checkout` an idle one for (scheme, host, port) or
     a new one, `checkin` it after a complete answer (one that failed is closed, not returned). At most
     `max_idle` idle connections in all; the least recently used host's go first. One TLS context for
-    every connection, with the CA bundle botocore would use. Thread-safe."""
+    every connection, with the CA bundle botocore would use for `session` (see ca_bundle). Thread-safe."""
 
-    def __init__(self, *, max_idle: int, connect_timeout: float, read_timeout: float) -> None:
+    def __init__(self, *, max_idle: int, connect_timeout: float, read_timeout: float, session: Any = None) -> None:
         self._max_idle = max(1, max_idle)
+        self._session = session  # whose profile names the CA bundle (see ca_bundle)
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._idle: OrderedDict[PoolKey, list[S3Connection]] = OrderedDict()
@@ -303,17 +324,15 @@ class ConnectionPool:
                     del self._idle[key]
                 self._count -= 1
                 return conn
-            if scheme == "https" and self._ssl is None:
-                self._ssl = ssl.create_default_context(cafile=ca_bundle())
-            context = self._ssl if scheme == "https" else None
-        return S3Connection(
-            scheme=scheme,
-            host=host,
-            port=port,
-            connect_timeout=self._connect_timeout,
-            read_timeout=self._read_timeout,
-            ssl_context=context,
+        conn = S3Connection(
+            scheme=scheme, host=host, port=port, connect_timeout=self._connect_timeout, read_timeout=self._read_timeout
         )
+        if conn.needs_tls:
+            with self._lock:
+                if self._ssl is None:
+                    self._ssl = ssl.create_default_context(cafile=ca_bundle(self._session))
+            conn.use_tls_context(self._ssl)
+        return conn
 
     def checkin(self, conn: S3Connection) -> None:
         evicted: list[S3Connection] = []
@@ -364,25 +383,41 @@ class Proxy:
     host: str
     port: int
     authorization: str | None  # a Proxy-Authorization value, from credentials in the proxy URL
+    tls: bool = False  # an https:// proxy URL: the connection to the proxy itself is TLS
+
+    @property
+    def url(self) -> str:
+        """The proxy as an error message names it (no credentials)."""
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
 
-def proxy_for(scheme: str, host: str) -> Proxy | None:
-    """The proxy for a request to `host`, from HTTPS_PROXY / HTTP_PROXY and NO_PROXY (either case), the
-    environment variables botocore honours; None to connect directly. Loopback is never proxied (an
-    emulator there is this machine's own)."""
-    if is_loopback(host) or urllib.request.proxy_bypass(host):
-        return None
-    url = urllib.request.getproxies_environment().get(scheme)
+def proxy_for(scheme: str, host: str, *, port: int | None = None) -> Proxy | None:
+    """The proxy for a request to `host` (and `port`, when the endpoint URL names one), or None to connect
+    directly: botocore's decision, made with the same functions (urllib's `getproxies` and `proxy_bypass`, which
+    read HTTPS_PROXY / HTTP_PROXY / NO_PROXY in either case, and on macOS and Windows the system's settings too),
+    asked about the URL's netloc as botocore asks. So NO_PROXY entries mean what they mean to the AWS CLI: a
+    domain suffix with or without a leading dot, `host:port` for that port only, `*` alone for everything, no
+    CIDR ranges; and loopback is proxied unless NO_PROXY lists it, since botocore's calls of the same command
+    would be."""
+    name = f"[{host}]" if ":" in host else host
+    netloc = name if port is None else f"{name}:{port}"
+    try:
+        if urllib.request.proxy_bypass(netloc):
+            return None
+    except (TypeError, socket.gaierror):  # botocore lets these pass too (the macOS look-up can fail)
+        pass
+    url = urllib.request.getproxies().get(scheme)
     if not url:
         return None
-    parts = urlsplit(url if "://" in url else f"http://{url}")
+    parts = urlsplit(url if "://" in url else f"http:{url}" if url.startswith("//") else f"http://{url}")
     if not parts.hostname:
         return None
     authorization = None
-    if parts.username is not None:
-        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    if parts.username and parts.password:  # botocore sends credentials only when both are there
+        pair = f"{unquote(parts.username)}:{unquote(parts.password)}".encode()
         authorization = "Basic " + base64.b64encode(pair).decode("ascii")
-    return Proxy(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), authorization)
+    tls = parts.scheme == "https"
+    return Proxy(parts.hostname, parts.port or (443 if tls else 80), authorization, tls=tls)
 
 
 _VIRTUAL_HOSTABLE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -462,13 +497,17 @@ def virtual_hostable(bucket: str) -> bool:
     return _VIRTUAL_HOSTABLE.match(bucket) is not None
 
 
-def ca_bundle() -> str | None:
-    """AWS_CA_BUNDLE when set, else certifi's bundle when installed (as botocore does), else the system's."""
-    env = os.environ.get("AWS_CA_BUNDLE")
-    if env:
-        return env
-    try:
-        import certifi
-    except ImportError:
-        return None
-    return str(certifi.where())
+def ca_bundle(session: Any = None) -> str:
+    """The CA bundle botocore verifies an endpoint's certificate with, in botocore's order: AWS_CA_BUNDLE, else
+    the profile's `ca_bundle` (~/.aws/config), else REQUESTS_CA_BUNDLE, else certifi's bundle when installed,
+    else botocore's own. The same bundle verifies an `https://` proxy, as botocore does when no client is given a
+    `proxies_config` (no cargohold client is). `session`: the boto3 or botocore session the command's clients
+    come from (its profile decides); None for the default one, as `boto3.Session()` would resolve it."""
+    import botocore.session
+    from botocore.httpsession import get_cert_path
+
+    core = getattr(session, "_session", session)  # a boto3 Session wraps the botocore one
+    if core is None:
+        core = botocore.session.Session()
+    configured = core.get_config_variable("ca_bundle")  # AWS_CA_BUNDLE, then the profile's ca_bundle
+    return str(configured or os.environ.get("REQUESTS_CA_BUNDLE") or get_cert_path(True))

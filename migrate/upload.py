@@ -15,7 +15,8 @@ retryable) and nothing is stored (single part: not sent; multipart: aborted).
 Hot path: PUTs, multipart calls and aborts go through `cargohold_core.s3http` (SigV4 + keep-alive `http.client`,
 0.3-0.4 ms of client CPU per small file, against 1.5-2 ms for boto3's put_object); HEAD, DeleteObjects and
 endpoint/credential resolution go through boto3. `fast=False` sends PUTs through boto3 instead (a fallback
-for endpoints the lean path does not handle, e.g. S3 Express directory buckets or custom CA set-ups).
+for endpoints the lean path does not handle, e.g. S3 Express directory buckets; it reads the CA bundle and
+proxy settings botocore reads, see `cargohold_core.s3http.ca_bundle` and `proxy_for`).
 
 Multipart uploads are resumable: with a `ledger` (the journal), each upload id is recorded before its
 first part and each part S3 accepts after it; a later run that finds an open upload of the same file
@@ -107,6 +108,8 @@ HINTS = {
     "AuthorizationHeaderMalformed": "the region used to sign is not the bucket's region",
     "HTTP 301": "the bucket is in another region: set the environment's region (or the job's) to the bucket's",
     "HTTP 403": "the credentials in use may not read or write this bucket (s3:ListBucket, s3:PutObject)",
+    "EndpointDown": "nothing answered: check the endpoint and the network; behind a proxy, HTTPS_PROXY/HTTP_PROXY "
+    "and NO_PROXY (the settings the AWS CLI reads too)",
 }
 
 
@@ -308,6 +311,7 @@ class Uploader:
             max_idle=4 * self.settings.concurrency + 16,  # every worker and part thread may return one
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
+            session=self._session,
         )
         self._backoff = Backoff(
             max_attempts=self.settings.max_attempts, base=self.settings.backoff_base, cap=self.settings.backoff_cap

@@ -11,6 +11,7 @@ from pathlib import Path
 from cargohold_core.config import load_project
 from cargohold_core.config.model import Environment, Project
 from tests.support.moto_api import account, account_server  # noqa: F401 - this folder's fixtures
+from tests.support.proxied import proxied, proxied_server  # noqa: F401 - this folder's fixtures
 
 HARDENED = """\
 version: 1

@@ -3,6 +3,7 @@ they come from). A server that cannot be reached makes the tests that ask for it
 
 - `postgres_url` (session): PostgreSQL, or a throwaway cluster started for the session.
 - `mysql_url` (session): MariaDB/MySQL.
+- `proxied_server`, `proxied`: an HTTPS endpoint only a loopback proxy reaches (tests/support/proxied.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).parent / "db"))
 
 from rowstore_backends import DEFAULT_MYSQL, DEFAULT_POSTGRES, answers, throwaway_postgres
+
+from tests.support.proxied import proxied, proxied_server  # noqa: F401 - this folder's fixtures
 
 
 @pytest.fixture(scope="session")

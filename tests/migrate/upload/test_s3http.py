@@ -6,18 +6,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.httpsession import get_cert_path
 
 from cargohold_core.s3http import (
     S3Connection,
     SigV4Signer,
     TransportError,
     bucket_address,
+    ca_bundle,
     encode_key,
     encode_query,
     proxy_for,
@@ -77,9 +80,16 @@ def test_signing_key_is_cached_per_day() -> None:
     assert s._key_cache is not first
 
 
-def test_proxy_settings_are_the_environment_botocore_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+
+
+def _clear_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+
+
+def test_proxy_settings_are_the_environment_botocore_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    _clear_proxies(monkeypatch)
     assert proxy_for("https", "s3.eu-west-1.amazonaws.com") is None
     monkeypatch.setenv("HTTPS_PROXY", "http://user%40corp:p%3Ass@proxy.corp:3128")
     monkeypatch.setenv("NO_PROXY", ".internal.example")
@@ -88,7 +98,52 @@ def test_proxy_settings_are_the_environment_botocore_reads(monkeypatch: pytest.M
     assert found.authorization == "Basic " + base64.b64encode(b"user@corp:p:ss").decode()
     assert proxy_for("http", "bucket.s3.eu-west-1.amazonaws.com") is None  # HTTPS_PROXY is for https only
     assert proxy_for("https", "minio.internal.example") is None  # NO_PROXY
-    assert proxy_for("https", "127.0.0.1") is None  # loopback: never proxied
+
+
+# (NO_PROXY, endpoint URL): the forms botocore (through urllib's proxy_bypass, given the URL's netloc) accepts
+# or ignores. Loopback is proxied unless NO_PROXY says otherwise; host:port entries match only that port; a
+# leading dot, or none, is a domain suffix; `*` alone is everything; CIDR ranges are not understood.
+BYPASS_CASES = [
+    ("", "http://127.0.0.1:5000"),
+    ("", "https://localhost:4566"),
+    ("127.0.0.1,localhost", "http://127.0.0.1:5000"),
+    ("localhost", "https://localhost:4566"),
+    ("*", "https://s3.corp.example:9000"),
+    ("localhost, *", "https://s3.corp.example"),
+    (".corp.example", "https://s3.corp.example:9000"),
+    ("corp.example", "https://s3.corp.example"),
+    ("CORP.example", "https://s3.corp.example"),
+    ("s3.corp.example:9000", "https://s3.corp.example:9000"),
+    ("s3.corp.example:9000", "https://s3.corp.example:9001"),
+    ("s3.corp.example:9000", "https://s3.corp.example"),
+    ("10.0.0.0/8", "https://10.1.2.3"),
+    ("10.1.2.3", "https://10.1.2.3:9000"),
+    ("other.example, s3.corp.example", "https://s3.corp.example"),
+    ("example", "https://bucket.s3.us-east-1.amazonaws.com"),
+]
+
+
+@pytest.mark.parametrize(("no_proxy", "url"), BYPASS_CASES)
+def test_the_proxy_decision_is_botocores(monkeypatch: pytest.MonkeyPatch, no_proxy: str, url: str) -> None:
+    from botocore.utils import get_environ_proxies
+
+    _clear_proxies(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", "http://web-proxy.corp:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://tls-proxy.corp:3129")
+    if no_proxy:
+        monkeypatch.setenv("NO_PROXY", no_proxy)
+    parts = urlsplit(url)
+    wanted = get_environ_proxies(url).get(parts.scheme)  # what botocore's client for this endpoint uses
+    ours = proxy_for(parts.scheme, parts.hostname or "", port=parts.port)
+    assert (None if ours is None else f"http://{ours.host}:{ours.port}") == wanted
+
+
+def test_proxy_credentials_as_botocore_sends_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore sends Proxy-Authorization only when the proxy URL has both a user name and a password."""
+    _clear_proxies(monkeypatch)
+    monkeypatch.setenv("HTTPS_PROXY", "http://ops@proxy.corp:3128")
+    found = proxy_for("https", "bucket.s3.eu-west-1.amazonaws.com")
+    assert found is not None and found.authorization is None
 
 
 def test_plain_http_goes_through_the_proxy_to_a_real_s3_server(moto: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,7 +175,9 @@ def test_https_through_a_proxy_that_refuses_connect_is_one_transport_error(monke
         conn = S3Connection(
             scheme="https", host="bucket.s3.eu-west-1.amazonaws.com", port=None, connect_timeout=5, read_timeout=5
         )
-        with pytest.raises(TransportError, match=r"refused CONNECT bucket\.s3\.eu-west-1\.amazonaws\.com:443"):
+        with pytest.raises(
+            TransportError, match=r"refused CONNECT bucket\.s3\.eu-west-1\.amazonaws\.com:443: 403 Forbidden$"
+        ):
             conn.request("GET", "/", {}, b"")
     assert proxy.lines == ["CONNECT bucket.s3.eu-west-1.amazonaws.com:443 HTTP/1.1"]
 
@@ -132,3 +189,32 @@ def test_https_through_a_proxy_that_refuses_connect_is_one_transport_error(monke
 def test_one_addressing_rule_for_the_uploader_and_the_audit(bucket: str, virtual: bool) -> None:
     assert virtual_hostable(bucket) is virtual
     assert (bucket_address(bucket, "eu-west-1").hostname == f"{bucket}.s3.eu-west-1.amazonaws.com") is virtual
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {},
+        {"REQUESTS_CA_BUNDLE": "requests.pem"},
+        {"profile": "profile.pem", "REQUESTS_CA_BUNDLE": "requests.pem"},
+        {"AWS_CA_BUNDLE": "aws.pem", "profile": "profile.pem", "REQUESTS_CA_BUNDLE": "requests.pem"},
+    ],
+)
+def test_the_ca_bundle_is_the_one_botocore_verifies_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: dict[str, str]
+) -> None:
+    for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+        if name in given:
+            monkeypatch.setenv(name, str(tmp_path / given[name]))
+    config = tmp_path / "aws-config"
+    config.write_text(
+        "[profile ops]\n" + (f"ca_bundle = {tmp_path / given['profile']}\n" if "profile" in given else "")
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "ops")
+    session = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret", region_name="us-east-1")
+    client = session.client("s3", endpoint_url="https://s3.corp.example")
+    verify = client._endpoint.http_session._verify  # what botocore's connections verify with
+    assert ca_bundle(session) == (verify if verify is not True else get_cert_path(True))  # True: certifi's
+    assert ca_bundle(None) == ca_bundle(session)  # the default session resolves the same way
