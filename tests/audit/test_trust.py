@@ -69,6 +69,12 @@ PUBLIC = {
             Condition={"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}},
         )
     ),
+    "Cognito without the identity pool": trust(
+        allow({"Federated": "cognito-identity.amazonaws.com"}, "sts:AssumeRoleWithWebIdentity")
+    ),
+    "a condition that holds without the key (ForAllValues)": trust(
+        allow({"AWS": "*"}, Condition={"ForAllValues:StringEquals": {"aws:PrincipalOrgID": ["o-abc123"]}})
+    ),
 }
 
 CROSS_ACCOUNT = {
@@ -82,6 +88,15 @@ CROSS_ACCOUNT = {
         allow({"AWS": OTHER}, Condition={"StringEqualsIfExists": {"sts:ExternalId": "x"}})
     ),
     "MFA asked for false": trust(allow({"AWS": OTHER}, Condition={"Bool": {"aws:MultiFactorAuthPresent": "false"}})),
+    "a Deny without MFA that long-term keys pass (Bool, not BoolIfExists)": trust(
+        allow({"AWS": OTHER}),
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sts:AssumeRole",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+        },
+    ),
 }
 
 FINE = {
@@ -132,6 +147,22 @@ FINE = {
                 "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
                 "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main"},
             },
+        )
+    ),
+    "a Deny of every caller without MFA": trust(
+        allow({"AWS": OTHER}),
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sts:AssumeRole",
+            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+        },
+    ),
+    "Cognito for one identity pool": trust(
+        allow(
+            {"Federated": "cognito-identity.amazonaws.com"},
+            "sts:AssumeRoleWithWebIdentity",
+            Condition={"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:1234-abcd"}},
         )
     ),
     "a SAML identity provider of the account": trust(

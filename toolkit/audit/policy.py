@@ -183,7 +183,9 @@ def _restricting(statement: dict[str, Any], keys: set[str]) -> set[str]:
     found = set()
     for operator, block in (statement.get("Condition") or {}).items():
         op = str(operator).lower()
-        if op.endswith("ifexists") or "not" in op or op == "null" or not isinstance(block, dict):
+        # ...IfExists and ForAllValues: hold when the request lacks the key; a negation or Null narrows nothing
+        loose = op.endswith("ifexists") or op.startswith("forallvalues:") or "not" in op or op == "null"
+        if loose or not isinstance(block, dict):
             continue
         for key, value in block.items():
             values = [str(v).lower() for v in as_list(value)]
@@ -219,7 +221,8 @@ def _deny_guards(document: dict[str, Any] | None, action: str) -> set[str]:
             continue
         op, key, value = pairs[0]
         if key == "aws:multifactorauthpresent":
-            if op.startswith("bool") and [str(v).lower() for v in as_list(value)] == ["false"]:
+            # Only BoolIfExists denies a caller without MFA: long-term keys carry no MultiFactorAuthPresent.
+            if op == "boolifexists" and [str(v).lower() for v in as_list(value)] == ["false"]:
                 guards.add(key)
         elif "not" in op and op != "null":  # Deny unless the key matches (StringNotEquals, ArnNotLike...)
             guards.add(key)
@@ -250,15 +253,23 @@ def _account_of(value: str) -> str | None:
     return None
 
 
-def _oidc_host(value: str) -> str | None:
+def _web_identity_host(value: str) -> str | None:
+    """The identity provider a Federated principal names: an OIDC provider ARN's host, or a bare host
+    (accounts.google.com, cognito-identity.amazonaws.com); None for a SAML provider."""
     marker = ":oidc-provider/"
-    return value.split(marker, 1)[1].lower() if marker in value else None
+    if marker in value:
+        return value.split(marker, 1)[1].lower()
+    return None if value.startswith("arn:") else value.lower()
 
 
-def _oidc_scoped(statement: dict[str, Any], host: str) -> bool:
-    """An OIDC trust names who inside the provider may assume: its `sub` (Cognito: its `aud`, the
-    identity pool). Without it any identity of the provider may (every GitHub repository, for one)."""
-    wanted = {f"{host}:sub"} | ({f"{host}:aud"} if host.startswith("cognito-identity.") else set())
+def _web_identity_scoped(statement: dict[str, Any], host: str, value: str) -> bool:
+    """A web identity trust names who inside the provider may assume. An OIDC provider of the account
+    (GitHub, EKS...) needs its `sub`; Cognito and the public providers (Google, Amazon, Facebook)
+    their `aud` (the identity pool or the application) or `sub`. Without it any identity of the
+    provider may assume the role: every GitHub repository, every Cognito identity pool."""
+    wanted = {f"{host}:sub"}
+    if host.startswith("cognito-identity.") or not value.startswith("arn:"):
+        wanted.add(f"{host}:aud")
     return bool(_restricting(statement, wanted))
 
 
@@ -282,20 +293,19 @@ def read_trust(document: dict[str, Any] | None, own_account: str) -> TrustReadin
             continue
         where = f"statement {s.get('Sid') or number}"
         for kind, value in _principals(s):
+            # Service principals are judged below; a CanonicalUser cannot assume a role.
             actions = [a for a in _ASSUME_BY.get(kind, ()) if _covers(s, a)]
             if not actions:
                 continue
             guards = set().union(*(_deny_guards(document, a) for a in actions))
             if "all" in guards:
                 continue
-            if kind == "Service":
-                continue
             if kind == "Federated":
-                host = _oidc_host(value)
+                host = _web_identity_host(value)
                 if value == "*":
                     public.append(f"{where}: any federated identity")
-                elif host and not _oidc_scoped(s, host):
-                    public.append(f"{where}: any identity of {host} (no {host}:sub condition)")
+                elif host and not _web_identity_scoped(s, host, value):
+                    public.append(f"{where}: any identity of {host} (no condition on {host}:sub or :aud)")
                 continue
             account = "*" if kind == "*" else _account_of(value)
             if account is None or account == own_account:

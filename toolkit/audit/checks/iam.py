@@ -292,8 +292,9 @@ TRUST_PUBLIC = define(
     permissions=_READ_POLICIES,
     remediation="Name the callers in the role's trust policy: the service (ecs-tasks.amazonaws.com...) or the "
     "role ARNs that assume it. Where a wildcard principal is needed, restrict it with a condition on "
-    "aws:PrincipalOrgID, aws:PrincipalAccount or aws:SourceArn; an OIDC trust needs a condition on the "
-    "provider's `sub` (for GitHub: token.actions.githubusercontent.com:sub = repo:ORG/REPO:ref:...).",
+    "aws:PrincipalOrgID, aws:PrincipalAccount or aws:SourceArn. A web identity trust needs a condition on the "
+    "provider's `sub` (GitHub: token.actions.githubusercontent.com:sub = repo:ORG/REPO:ref:...) or, for "
+    "Cognito, its `aud` (the identity pool).",
     config_fix="principals:\n  ROLE:\n    kind: role\n    assume_role_services: [ecs-tasks.amazonaws.com]\n"
     '    assume_role_arns: ["arn:aws:iam::123456789012:role/ci"]   # named callers; cargohold writes no "*"',
     security_hub=[],
