@@ -108,6 +108,14 @@ def _user_policy(a: Emulator, document: dict[str, Any]) -> None:
     _iam(a).put_user_policy(UserName="hard-test-app", PolicyName="extra", PolicyDocument=json.dumps(document))
 
 
+def _trust(a: Emulator, statement: dict[str, Any]) -> None:
+    """One more statement in the worker role's trust policy (its service trust stays)."""
+    document = _iam(a).get_role(RoleName="hard-test-worker")["Role"]["AssumeRolePolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    document["Statement"].append(statement)
+    _iam(a).update_assume_role_policy(RoleName="hard-test-worker", PolicyDocument=json.dumps(document))
+
+
 def _retag_bucket(a: Emulator, key: str, value: str) -> None:
     tags = _s3(a).get_bucket_tagging(Bucket="hard-test-docs")["TagSet"]
     tags = [t for t in tags if t["Key"] != key] + [{"Key": key, "Value": value}]
@@ -274,6 +282,17 @@ PLANTED: dict[str, tuple[Callable[[Emulator], None], set[str]]] = {
             RoleName="hard-test-worker", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
         ),
         {"iam.admin-policy", "drift.changed"},
+    ),
+    # drift does not compare trust policies (yet): only the trust checks see these
+    "role trust opened to every AWS account": (
+        lambda a: _trust(a, {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}),
+        {"iam.role-trust-public"},
+    ),
+    "role trust given to another account without an external id": (
+        lambda a: _trust(
+            a, {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:root"}, "Action": "sts:AssumeRole"}
+        ),
+        {"iam.role-trust-cross-account"},
     ),
     "two active access keys": (
         lambda a: [_iam(a).create_access_key(UserName="hard-test-app") for _ in range(2)],

@@ -1,4 +1,5 @@
-"""Fixtures for the cost tests: the `cost` command on a fresh click group, unique project names."""
+"""Fixtures for the cost tests: the `cost` command on a fresh click group, unique project names, and
+`account` (a fresh emulated account) for tests that see everything the account holds."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import click
 import pytest
 
+from tests.support.moto_api import account, account_server  # noqa: F401 - a fresh account, for tests that read all of it
 from toolkit.cost.cli import cost
 
 _COUNTER = itertools.count()

@@ -311,6 +311,7 @@ def test_every_cost_check_is_fully_described() -> None:
         "cost.cold-data-in-standard",
         "cost.overprovisioned-capacity",
         "cost.budget",
+        "cost.undeclared-resources",
     }
 
 

@@ -89,6 +89,11 @@ class PrincipalInfo:
     credentials: dict[str, Any] = field(default_factory=dict)  # users: a credential report row
     tags: dict[str, str] = field(default_factory=dict)
     observed_at: datetime | None = None  # "now" for key age and idle time
+    trust_policy: dict[str, Any] | None = None  # roles: who may assume it (AssumeRolePolicyDocument)
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
 
     @property
     def policies(self) -> list[Policy]:
@@ -422,6 +427,7 @@ def _principals(reader: Reader) -> Fetched[list[PrincipalInfo]]:
                 group_policies=[],
                 groups=[],
                 tags=tag_dict(role.get("Tags")),
+                trust_policy=_document(role.get("AssumeRolePolicyDocument")),
             )
         )
     if not credentials.ok:  # key age, use and MFA are unknown: say so on every user

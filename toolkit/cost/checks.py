@@ -18,6 +18,9 @@ Heuristics (the thresholds are `Thresholds` fields):
 - budget: the estimate above `budget.monthly_usd` fails (high); at or above `warn_at_percent` it
   fails at low severity (same check id, so waivers and --since treat them alike); no budget in
   config.yaml, no finding. An incomplete estimate that is still under the budget is an error.
+- undeclared resources (info): the account holds buckets or tables no environment of config.yaml
+  declares, so the environment's figure is not the account's; the finding prices them (storage and
+  capacity only) and names them. Not judged for a usage file (it plans declared resources only).
 """
 
 from __future__ import annotations
@@ -125,7 +128,31 @@ BUDGET = define(
     checkov=[],
 )
 
-CHECKS: tuple[Check, ...] = (NONCURRENT, MULTIPART, COLD, OVERPROVISIONED, BUDGET)
+UNDECLARED = define(
+    id="cost.undeclared-resources",
+    title="The estimate covers every bucket and table the account holds",
+    category="cost",
+    service="account",
+    severity="info",
+    permissions=[
+        "s3:ListAllMyBuckets",
+        "dynamodb:ListTables",
+        "dynamodb:DescribeTable",
+        "dynamodb:DescribeContinuousBackups",
+        *_READ_S3,
+    ],
+    remediation="The environment's estimate prices only what config.yaml declares. Declare the buckets and "
+    "tables this report lists as undeclared (`cargohold discover` writes them), run cost for the "
+    "environment that owns them, or delete them if they are left over. Their cost is in the report's "
+    "`undeclared` section (storage and capacity, without leak checks).",
+    config_fix="buckets:\n  NEW-KEY:\n    name: THE-LIVE-NAME   # adopt it under its existing name (discover)",
+    security_hub=[],
+    checkov=[],
+)
+
+CHECKS: tuple[Check, ...] = (NONCURRENT, MULTIPART, COLD, OVERPROVISIONED, BUDGET, UNDECLARED)
+
+_NAMED = 10  # undeclared resources named in the finding's message; the details list them all
 
 
 @dataclass(frozen=True)
@@ -156,6 +183,10 @@ def _config_noncurrent_days(env: Environment, key: str) -> int | None:
         return None
     days = [r.noncurrent_expiration_days for r in bucket.spec.lifecycle if r.enabled and r.noncurrent_expiration_days]
     return min(days) if days else None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _leak(finding: Finding, monthly: Decimal, **details: Any) -> Finding:
@@ -385,6 +416,38 @@ def budget_finding(env: Environment, est: Estimate) -> Finding | None:
     )
 
 
+def undeclared_finding(env: Environment, est: Estimate) -> Finding | None:
+    """Whether the estimate covers what the account holds; None when it was not looked at (a usage file)."""
+    if est.undeclared is None and est.undeclared_error is None:
+        return None
+    resource = f"{env.project}/{env.name}"
+    if est.undeclared_error is not None:
+        return errored(UNDECLARED, resource, f"the estimate covers {est.coverage()}", region=env.region)
+    if not est.undeclared:
+        return passed(UNDECLARED, resource, f"the estimate covers {est.coverage()}", region=env.region)
+    names = [f"{r.kind} {r.name}" for r in sorted(est.undeclared, key=lambda r: (r.kind, r.name))]
+    shown = ", ".join(names[:_NAMED]) + (f" and {len(names) - _NAMED} more" if len(names) > _NAMED else "")
+    least = "at least " if any(r.incomplete for r in est.undeclared) else ""
+    buckets = sum(r.kind == "bucket" for r in est.resources)
+    declared = f"{_count(buckets, 'bucket')} and {_count(len(est.resources) - buckets, 'table')}"
+    more = sum(r.kind == "bucket" for r in est.undeclared)
+    return failed(
+        UNDECLARED,
+        resource,
+        f"the estimate prices only the {declared} config.yaml declares: the account also holds "
+        f"{_count(more, 'bucket')} and {_count(len(est.undeclared) - more, 'table')} no environment declares, {least}"
+        f"{_money(est.undeclared_total)}/month more ({shown})",
+        expected="every bucket and table in config.yaml",
+        actual=f"{len(names)} undeclared",
+        region=env.region,
+        details={
+            "monthly_usd": usd(est.undeclared_total),
+            "buckets": sorted(r.name for r in est.undeclared if r.kind == "bucket"),
+            "tables": sorted(r.name for r in est.undeclared if r.kind == "table"),
+        },
+    )
+
+
 def evaluate(
     env: Environment,
     usage: Usage,
@@ -408,6 +471,9 @@ def evaluate(
     budget = budget_finding(env, est)
     if budget is not None:
         findings.append(budget)
+    coverage = undeclared_finding(env, est)
+    if coverage is not None:
+        findings.append(coverage)
     return findings
 
 
@@ -421,7 +487,7 @@ def leaks(findings: list[Finding]) -> list[dict[str, Any]]:
             "message": f.message,
         }
         for f in findings
-        if f.check.id != BUDGET.id and f.status.value == "fail"
+        if f.check.id not in (BUDGET.id, UNDECLARED.id) and f.status.value == "fail"
     ]
     return sorted(out, key=lambda leak: (-float(leak["monthly_usd"]), leak["check"], leak["resource"]))
 

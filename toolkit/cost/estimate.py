@@ -119,26 +119,73 @@ class Estimate:
     resources: tuple[ResourceCost, ...]
     rates: Rates
     assumptions: tuple[str, ...]
+    # What the account holds beyond `resources` (no environment declares it); None: not looked for.
+    undeclared: tuple[ResourceCost, ...] | None = None
+    undeclared_error: str | None = None  # the account could not be listed
 
     @property
     def total(self) -> Decimal:
+        """The environment's figure: the resources config.yaml declares for it."""
         return sum((r.monthly_usd for r in self.resources), Decimal(0))
 
     @property
+    def undeclared_total(self) -> Decimal:
+        return sum((r.monthly_usd for r in self.undeclared or ()), Decimal(0))
+
+    @property
     def incomplete(self) -> bool:
+        """Some usage of a declared resource could not be read (the total is then "at least")."""
         return any(r.incomplete for r in self.resources)
 
+    @property
+    def complete(self) -> bool:
+        """Every declared figure was read, and the account holds nothing else (as far as it was looked at)."""
+        return not self.incomplete and not self.undeclared and self.undeclared_error is None
+
+    def coverage(self) -> str:
+        buckets = sum(r.kind == "bucket" for r in self.resources)
+        tables = len(self.resources) - buckets
+        text = (
+            f"the {_count(buckets, 'bucket')} and {_count(tables, 'table')} config.yaml declares for this environment"
+        )
+        if self.undeclared_error is not None:
+            return f"{text}; whether the account holds others is unknown ({self.undeclared_error})"
+        if self.undeclared:
+            more = sum(r.kind == "bucket" for r in self.undeclared)
+            return (
+                f"{text} only: the account also holds {_count(more, 'bucket')} and "
+                f"{_count(len(self.undeclared) - more, 'table')} no environment declares "
+                "(their cost: undeclared monthly USD)"
+            )
+        return text if self.undeclared is None else f"{text}: everything the account holds"
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "resources": [r.to_json() for r in self.resources],
             "total_monthly_usd": usd(self.total),
             "currency": self.currency,
             "prices_as_of": self.prices_as_of,
             "region": self.region,
             "free_tier_applied": self.free_tier,
-            "complete": not self.incomplete,
+            "complete": self.complete,
+            "covers": self.coverage(),
             "assumptions": list(self.assumptions),
         }
+        if self.undeclared is not None or self.undeclared_error is not None:
+            undeclared = self.undeclared or ()
+            out["undeclared_monthly_usd"] = usd(self.undeclared_total)
+            out["undeclared"] = {
+                "buckets": sorted(r.name for r in undeclared if r.kind == "bucket"),
+                "tables": sorted(r.name for r in undeclared if r.kind == "table"),
+                "complete": self.undeclared_error is None and not any(r.incomplete for r in undeclared),
+                "error": self.undeclared_error,
+                "resources": [r.to_json() for r in undeclared],
+            }
+        return out
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 ASSUMPTIONS = (
@@ -242,40 +289,9 @@ def estimate(env: Environment, usage: Usage, prices: PriceTable, *, free_tier: b
     """The monthly estimate for every bucket and table in `usage`."""
     region = prices.region(env.region)
     rates = rates_for(usage, region, free_tier=free_tier)
-    resources: list[ResourceCost] = []
-    for key, bucket in usage.buckets.items():
-        name = _bucket_name(env, key, bucket)
-        incomplete = {k: v for k, v in bucket.errors.items() if k in ESTIMATE_ASPECTS}
-        resources.append(
-            ResourceCost(
-                "bucket",
-                key,
-                name,
-                f"arn:aws:s3:::{name}",
-                tuple(bucket_lines(bucket, rates)),
-                incomplete,
-                tuple(bucket.notes),
-            )
-        )
-    for key, table in usage.tables.items():
-        name = _table_name(env, key, table)
-        incomplete = {k: v for k, v in table.errors.items() if k in ESTIMATE_ASPECTS}
-        notes = list(table.notes)
-        if table.table_class == "STANDARD_INFREQUENT_ACCESS":
-            notes.append("table class STANDARD_INFREQUENT_ACCESS priced at STANDARD rates")
-        if table.billing_mode == "PAY_PER_REQUEST" and (table.read_units is None or table.write_units is None):
-            incomplete.setdefault("capacity", "consumed capacity was not measured")
-        resources.append(
-            ResourceCost(
-                "table",
-                key,
-                name,
-                table_arn(env, key, name),
-                tuple(table_lines(table, rates)),
-                incomplete,
-                tuple(notes),
-            )
-        )
+    resources = _priced(env, usage.buckets, usage.tables, rates)
+    undeclared = usage.undeclared
+    others = None if undeclared is None else _priced(env, undeclared.buckets, undeclared.tables, rates, declared=False)
     assumptions = list(ASSUMPTIONS)
     assumptions.append(
         "free tiers applied (100 GB transfer out, 25 GB DynamoDB storage)"
@@ -290,7 +306,55 @@ def estimate(env: Environment, usage: Usage, prices: PriceTable, *, free_tier: b
         resources=tuple(resources),
         rates=rates,
         assumptions=tuple(assumptions),
+        undeclared=None if others is None else tuple(others),
+        undeclared_error=None if undeclared is None else undeclared.error,
     )
+
+
+def _priced(
+    env: Environment,
+    buckets: dict[str, BucketUsage],
+    tables: dict[str, TableUsage],
+    rates: Rates,
+    *,
+    declared: bool = True,
+) -> list[ResourceCost]:
+    """The cost of each bucket and table; `declared=False`: keyed by AWS name, none of them in config.yaml."""
+    resources: list[ResourceCost] = []
+    for key, bucket in buckets.items():
+        name = _bucket_name(env, key, bucket)
+        incomplete = {k: v for k, v in bucket.errors.items() if k in ESTIMATE_ASPECTS}
+        resources.append(
+            ResourceCost(
+                "bucket",
+                key,
+                name,
+                f"arn:aws:s3:::{name}",
+                tuple(bucket_lines(bucket, rates)),
+                incomplete,
+                tuple(bucket.notes),
+            )
+        )
+    for key, table in tables.items():
+        name = _table_name(env, key, table)
+        incomplete = {k: v for k, v in table.errors.items() if k in ESTIMATE_ASPECTS}
+        notes = list(table.notes)
+        if table.table_class == "STANDARD_INFREQUENT_ACCESS":
+            notes.append("table class STANDARD_INFREQUENT_ACCESS priced at STANDARD rates")
+        if table.billing_mode == "PAY_PER_REQUEST" and (table.read_units is None or table.write_units is None):
+            incomplete.setdefault("capacity", "consumed capacity was not measured")
+        resources.append(
+            ResourceCost(
+                "table",
+                key,
+                name,
+                table_arn(env, key, name) if declared else f"arn:aws:dynamodb:{env.region}:{env.account}:table/{name}",
+                tuple(table_lines(table, rates)),
+                incomplete,
+                tuple(notes),
+            )
+        )
+    return resources
 
 
 # ---------------------------------------------------------------- projection

@@ -12,6 +12,9 @@ Read-only, bounded and batched, so it stays quick at 1,000 buckets:
   lifecycle does not expire noncurrent versions, a version listing that stops after `version_cap`
   versions (the result is then marked partial: "at least").
 - DynamoDB (per table): DescribeTable and DescribeContinuousBackups.
+- What else the account holds: ListBuckets and ListTables find the buckets and tables no environment
+  of config.yaml declares; they are priced from the same CloudWatch metrics and DescribeTable, so the
+  report can say what the estimate leaves out instead of calling a partial figure complete.
 
 A call that fails is recorded as an error on that resource's aspect, never as zero usage.
 """
@@ -32,7 +35,7 @@ from cargohold_core import aws
 from cargohold_core.aws import error_code
 from cargohold_core.config.model import Environment
 from toolkit.cost.prices import DAYS_PER_MONTH
-from toolkit.cost.usage import BucketUsage, MultipartUpload, Requests, TableUsage, Usage
+from toolkit.cost.usage import BucketUsage, MultipartUpload, Requests, TableUsage, Undeclared, Usage
 
 T = TypeVar("T")
 
@@ -132,8 +135,17 @@ class _Bucket:
     notes: list[str] = field(default_factory=list)
 
 
-def measure(env: Environment, *, settings: MeasureSettings | None = None, now: datetime | None = None) -> Usage:
-    """Read the usage of every bucket and table `env` declares."""
+def measure(
+    env: Environment,
+    *,
+    settings: MeasureSettings | None = None,
+    now: datetime | None = None,
+    others: Iterable[Environment] = (),
+) -> Usage:
+    """Read the usage of every bucket and table `env` declares, and of what else the account holds:
+    the buckets and tables (of env's region) that neither `env` nor `others` (the other environments of
+    config.yaml) declare, and that are no environment's Terraform state bucket or lock table. Those are
+    measured from CloudWatch and DescribeTable only (their cost, not their leaks)."""
     settings = settings or MeasureSettings()
     now = now or datetime.now(UTC)
     counter = CallCounter()
@@ -145,22 +157,59 @@ def measure(env: Environment, *, settings: MeasureSettings | None = None, now: d
     tables: dict[str, dict[str, Any]] = {
         t.key: {"name": t.name, "errors": {}, "notes": []} for t in env.tables.values()
     }
+    everyone = [env, *others]
+    known_buckets = {b.name for e in everyone for b in e.buckets.values()} | {e.state.bucket for e in everyone}
+    known_tables = {t.name for e in everyone for t in e.tables.values()} | {e.state.lock_table for e in everyone}
+    extra_buckets, extra_tables, listing_error = _undeclared(s3, dynamodb, env, known_buckets, known_tables)
 
     jobs: list[Callable[[], None]] = [functools.partial(_read_bucket, s3, b, settings) for b in buckets]
-    jobs += [functools.partial(_read_table, dynamodb, t) for t in tables.values()]
+    jobs += [functools.partial(_read_table, dynamodb, t) for t in [*tables.values(), *extra_tables.values()]]
     _pool(settings.workers, jobs)
-    _read_metrics(cloudwatch, buckets, tables, settings=settings, now=now)
+    # Keys only keep the dicts apart: an undeclared table may be named like a declared table's key.
+    every_table = {**tables, **{f"undeclared:{name}": t for name, t in extra_tables.items()}}
+    _read_metrics(cloudwatch, buckets + extra_buckets, every_table, settings=settings, now=now)
 
     usage_buckets = {b.key: _bucket_usage(b) for b in buckets}
     usage_tables = {key: _table_usage(t) for key, t in tables.items()}
+    undeclared = Undeclared(
+        buckets={b.name: _bucket_usage(b) for b in extra_buckets},
+        tables={name: _table_usage(t) for name, t in extra_tables.items()},
+        error=listing_error,
+    )
     return Usage(
         source="measured",
         buckets=usage_buckets,
         tables=usage_tables,
+        undeclared=undeclared,
         measured_at=now,
         api_calls=counter.count,
         api_calls_by_operation=dict(sorted(counter.by_operation.items())),
     )
+
+
+def _undeclared(
+    s3: Any, dynamodb: Any, env: Environment, known_buckets: set[str], known_tables: set[str]
+) -> tuple[list[_Bucket], dict[str, dict[str, Any]], str | None]:
+    """The account's buckets and tables that no environment declares; an error when it cannot be listed."""
+    try:
+        listed = [b for page in s3.get_paginator("list_buckets").paginate() for b in page.get("Buckets", [])]
+        names = [n for page in dynamodb.get_paginator("list_tables").paginate() for n in page.get("TableNames", [])]
+    except (ClientError, BotoCoreError) as exc:
+        return [], {}, f"cannot list the account's buckets and tables: {_why(exc)}"
+    buckets = []
+    for entry in listed:
+        if entry["Name"] in known_buckets:
+            continue
+        bucket = _Bucket(key=entry["Name"], name=entry["Name"])
+        region = entry.get("BucketRegion")  # AWS names it; an emulator may not
+        if region and region != env.region:
+            # CloudWatch's storage metrics are regional: this run reads env's region only.
+            bucket.errors["storage"] = bucket.errors["requests"] = (
+                f"in {region}: not measured from {env.region} (run cost for an environment there)"
+            )
+        buckets.append(bucket)
+    tables = {n: {"name": n, "errors": {}, "notes": []} for n in names if n not in known_tables}
+    return buckets, tables, None
 
 
 def _pool(workers: int, jobs: list[Callable[[], None]]) -> None:

@@ -51,7 +51,8 @@ def cost_report(
         api_calls = 0
     else:
         account = account_id(env)
-        usage = measure(env, settings=settings, now=now)
+        others = [e for e in project_.environments.values() if e.name != env.name]
+        usage = measure(env, settings=settings, now=now, others=others)
         api_calls = usage.api_calls + 1  # + the STS call
     est = estimate(env, usage, prices, free_tier=free_tier)
     projection = project(env, usage, est, horizon_days=horizon_days)

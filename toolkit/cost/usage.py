@@ -174,10 +174,20 @@ class TableUsage(Model):
     notes: list[str] = []
 
 
+class Undeclared(Model):
+    """What the account holds that no environment of config.yaml declares (measured runs only): the
+    buckets (every region) and the tables (of the environment's region), by AWS name."""
+
+    buckets: dict[str, BucketUsage] = {}
+    tables: dict[str, TableUsage] = {}
+    error: str | None = None  # the account could not be listed: what it holds is unknown, not nothing
+
+
 class Usage(Model):
     source: str = "measured"  # "measured" or the usage file's path
     buckets: dict[str, BucketUsage] = {}  # by config key (or AWS name for buckets not in config)
     tables: dict[str, TableUsage] = {}
+    undeclared: Undeclared | None = None  # None: not looked for (a usage file plans declared resources only)
     measured_at: datetime | None = None
     api_calls: int = 0
     api_calls_by_operation: dict[str, int] = {}

@@ -44,7 +44,7 @@ def table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _row(f: Finding) -> list[str]:
-    return [f.severity.label, f"**{view.label(f)}**", code(f.check.id), code(f.resource), text(f.message)]
+    return [f.severity.label, f"**{view.label(f)}**", code(f.check.id), code(f.resource), text(view.message(f))]
 
 
 def render(report: Report) -> str:

@@ -32,7 +32,7 @@ def _one_line(text: Any) -> str:
 def _findings(findings: list[Finding]) -> list[str]:
     """One row per finding; when the rows would pass WIDTH (long ARNs), each message goes on its own line."""
     rows = [[f.severity.label, view.label(f), f.check.id, _one_line(f.resource)] for f in findings]
-    messages = [_one_line(f.message) for f in findings]
+    messages = [_one_line(view.message(f)) for f in findings]
     with_messages = [[*r, m] for r, m in zip(rows, messages, strict=True)]
     wide = table(["SEVERITY", "STATUS", "CHECK", "RESOURCE", "MESSAGE"], with_messages)
     if max(len(line) for line in wide) <= WIDTH:

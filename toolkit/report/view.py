@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,56 @@ def ordered(findings: Iterable[Finding]) -> list[Finding]:
         return (group, -f.severity, f.check.id, f.resource)
 
     return sorted(findings, key=key)
+
+
+VALUE_WIDTH = 60  # a value longer than this (a lifecycle rule list...) is cut, the JSON report keeps it whole
+
+
+def short(value: Any, width: int = VALUE_WIDTH) -> str:
+    """A config value as compact JSON ("(none)" for null, a plain word unquoted), cut to `width`."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, str) and value and not set(value) & set(' ,;()"\n') and len(value) <= width:
+        return value
+    text = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """`path: expected X, actual Y` for every setting that differs. Two mappings are compared key by
+    key (tags.owner, public_access_block.block_public_acls) and two lists of the same length item by
+    item (lifecycle[tidy].filter, by the item's id or name where it has one), so a long value is cut
+    only where it differs; anything else is shown whole, cut to VALUE_WIDTH."""
+    pairs: list[tuple[str, Any, Any]] = []
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        keys = list(expected) + [k for k in actual if k not in expected]
+        pairs = [(f"{path}.{k}" if path else str(k), expected.get(k), actual.get(k)) for k in keys]
+    elif isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual) and expected:
+        pairs = [
+            (f"{path}[{_item_label(e, a, i)}]", e, a) for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+        ]
+    else:
+        return [f"{path or 'value'}: expected {short(expected)}, actual {short(actual)}"]
+    return [line for name, e, a in pairs if not _same(e, a) for line in differences(e, a, name)]
+
+
+def _item_label(expected: Any, actual: Any, index: int) -> str:
+    for key in ("id", "name"):
+        same = isinstance(expected, dict) and isinstance(actual, dict) and expected.get(key) == actual.get(key)
+        if same and isinstance(expected.get(key), str):
+            return str(expected[key])
+    return str(index)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
+def message(finding: Finding) -> str:
+    """The finding's message; a drift finding's also says what config.yaml expects and what is live."""
+    if finding.check.category != "drift" or (finding.expected is None and finding.actual is None):
+        return finding.message
+    return f"{finding.message} ({'; '.join(differences(finding.expected, finding.actual))})"
 
 
 def title(report: Report) -> str:

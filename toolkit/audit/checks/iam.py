@@ -273,3 +273,84 @@ def console_without_mfa(p: PrincipalInfo, _: PrincipalSpec | None) -> Verdict | 
     if row.get("password_enabled") == "true" and row.get("mfa_active") != "true":
         return bad("console password without MFA")
     return ok("no console password without MFA")
+
+
+def _trust(p: PrincipalInfo) -> policy.TrustReading | None:
+    if p.kind != "role":
+        return None
+    if p.trust_policy is None:
+        raise CannotRead("GetAccountAuthorizationDetails gave no readable trust policy (AssumeRolePolicyDocument)")
+    return policy.read_trust(p.trust_policy, p.account)
+
+
+TRUST_PUBLIC = define(
+    id="iam.role-trust-public",
+    title='No role may be assumed by anyone (Principal "*", any account, or any identity of an OIDC provider)',
+    category="security",
+    service="iam",
+    severity="critical",
+    permissions=_READ_POLICIES,
+    remediation="Name the callers in the role's trust policy: the service (ecs-tasks.amazonaws.com...) or the "
+    "role ARNs that assume it. Where a wildcard principal is needed, restrict it with a condition on "
+    "aws:PrincipalOrgID, aws:PrincipalAccount or aws:SourceArn. A web identity trust needs a condition on the "
+    "provider's `sub` (GitHub: token.actions.githubusercontent.com:sub = repo:ORG/REPO:ref:...) or, for "
+    "Cognito, its `aud` (the identity pool).",
+    config_fix="principals:\n  ROLE:\n    kind: role\n    assume_role_services: [ecs-tasks.amazonaws.com]\n"
+    '    assume_role_arns: ["arn:aws:iam::123456789012:role/ci"]   # named callers; cargohold writes no "*"',
+    security_hub=[],
+    checkov=["CKV_AWS_60"],
+)
+
+
+@PRINCIPAL(TRUST_PUBLIC)
+def role_trust_public(p: PrincipalInfo, _: PrincipalSpec | None) -> Verdict | None:
+    trust = _trust(p)
+    if trust is None:
+        return None
+    if trust.public:
+        return bad("anyone may assume the role: " + "; ".join(trust.public), details={"statements": trust.public})
+    return ok("the trust policy names its callers")
+
+
+TRUST_CROSS_ACCOUNT = define(
+    id="iam.role-trust-cross-account",
+    title="A role another account may assume requires an external id (or the caller's organisation, or MFA)",
+    category="security",
+    service="iam",
+    severity="high",
+    permissions=_READ_POLICIES,
+    remediation="Add a condition to the statement that trusts the other account: "
+    '"StringEquals": {"sts:ExternalId": "<the id the third party gave you>"} for a vendor (it stops the '
+    'confused deputy), "StringEquals": {"aws:PrincipalOrgID": "o-..."} for an account of your own '
+    'organisation, or "Bool": {"aws:MultiFactorAuthPresent": "true"} for people. Trust a role in the other '
+    "account rather than its root.",
+    config_fix="# cargohold's iam-principal module writes no condition into a trust policy yet: a role whose\n"
+    "# assume_role_arns names another account fails this check. Keep such a role out of config.yaml, or waive\n"
+    "# the finding with the reason the account is trusted:\n"
+    "principals:\n  ROLE:\n    assume_role_arns: []   # only principals of this account",
+    security_hub=[],
+    checkov=["CKV_AWS_61"],
+)
+
+
+@PRINCIPAL(TRUST_CROSS_ACCOUNT)
+def role_trust_cross_account(p: PrincipalInfo, want: PrincipalSpec | None) -> Verdict | None:
+    trust = _trust(p)
+    if trust is None:
+        return None
+    if trust.cross_account:
+        text = "another account may assume the role without a guard: " + "; ".join(trust.cross_account)
+        declared = [a for a in (want.assume_role_arns if want else []) if a.split(":")[4] != p.account]
+        if declared:
+            text += (
+                f". config.yaml's assume_role_arns declares {', '.join(declared)}, and cargohold writes no "
+                "sts:ExternalId condition for it"
+            )
+        return bad(text, details={"statements": trust.cross_account})
+    message = "no other account may assume the role unguarded"
+    if trust.unguarded_services:
+        message += (
+            f"; services {', '.join(trust.unguarded_services)} are trusted without aws:SourceAccount or "
+            "aws:SourceArn (adding one guards against a confused deputy)"
+        )
+    return ok(message)
