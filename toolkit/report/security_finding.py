@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from cargohold_core.account import partition_of
+from cargohold_core.config.schema import partition_of
 from toolkit.findings import Check, Finding, Report
 
 PRODUCT = "cargohold"
