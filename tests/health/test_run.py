@@ -228,3 +228,25 @@ def test_unknown_principal_is_a_usage_error(cors_moto: Emulator, deploy: Callabl
     with pytest.raises(CargoholdError, match="no principal 'nope'") as info:
         run(deployed, principal="nope")
     assert info.value.hint is not None and "app" in info.value.hint
+
+
+def test_an_endpoint_that_is_down_is_unknown_not_a_failed_check(
+    deploy: Callable[..., Deployed], cors_moto: Emulator
+) -> None:
+    # Issue 13: health called this a failure (exit 2, "findings") where audit says "could not run" (exit 1).
+    # The CLI's account guard stops first; the library's verdict must agree with it all the same.
+    import socket
+
+    from toolkit.findings import Severity
+    from toolkit.report.command import EXIT_ERROR, exit_code
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # released on exit: nothing listens there
+    deployed = deploy(cors_moto.endpoint)
+    down = dataclasses.replace(deployed, env=deployed.env.at_endpoint(f"http://127.0.0.1:{port}"))
+    report = run(down)
+    finding = only(report, "health.credentials")
+    assert finding.status is Status.ERROR, finding.to_json()
+    assert finding.details["diagnosis"] == "unreachable"
+    assert exit_code(report, Severity.LOW) == EXIT_ERROR

@@ -112,8 +112,11 @@ def check_operator(run: Run) -> str | None:
     attempt = Attempt(action="sts:GetCallerIdentity", resource="account", who="the operator's credentials")
     try:
         identity = run.operator_client("sts").get_caller_identity()
-    except (ClientError, BotoCoreError) as exc:
+    except ClientError as exc:  # refused: an answer about the credentials
         run.add(diagnosed(checks.CREDENTIALS, "account", diagnose_exception(exc, attempt)))
+        return None
+    except BotoCoreError as exc:  # no answer (endpoint down) or nothing to sign with: unknown, as audit says
+        run.add(diagnosed(checks.CREDENTIALS, "account", diagnose_exception(exc, attempt), status="error"))
         return None
     account = str(identity["Account"])
     run.add(passed(checks.CREDENTIALS, "account", f"credentials work: {identity['Arn']}", actual=identity["Arn"]))
