@@ -236,3 +236,45 @@ def test_presigned_post_redirected_from_the_global_endpoint_is_diagnosed(
     assert len(post) == 1 and post[0].status is Status.FAIL
     assert post[0].details["diagnosis"] == "global-endpoint-post"
     assert "region_name='eu-central-1'" in post[0].message
+
+
+# ------------------------------------------------------------------ which endpoints check signatures
+
+
+def test_where_signatures_are_checked_the_credential_checks_pass(
+    iam_deployed: Deployed, enforce_iam: Callable[[], None]
+) -> None:
+    # moto with IAM enforcement refuses a made-up key (InvalidClientTokenId), so its PASS is earned there;
+    # without enforcement the same checks are not verifiable (test_run.py).
+    enforce_iam()
+    run = principal_run(iam_deployed)
+    assert check_operator(run) == "123456789012"
+    verdicts = {f.check.id: f for f in run.findings}
+    for check_id in ("health.credentials", "health.principal-credentials"):
+        assert verdicts[check_id].status is Status.PASS, verdicts[check_id].message
+
+
+def test_where_made_up_keys_are_accepted_the_credential_checks_are_unknown(iam_deployed: Deployed) -> None:
+    run = principal_run(iam_deployed)  # the same server and keys, enforcement off
+    assert check_operator(run) == "123456789012"  # the probes still go on: the account is known
+    verdicts = {f.check.id: f for f in run.findings}
+    for check_id in ("health.credentials", "health.principal-credentials"):
+        finding = verdicts[check_id]
+        assert finding.status is Status.ERROR and finding.details["diagnosis"] == "signature-not-checked"
+        assert f"{iam_deployed.endpoint} also accepted a request signed with a made-up access key" in finding.message
+        assert "this endpoint accepts any signature" in finding.message
+
+
+def test_a_server_error_to_a_presigned_request_is_unknown_never_a_failure(
+    iam_deployed: Deployed, enforce_iam: Callable[[], None]
+) -> None:
+    # moto answers presigned URLs with HTTP 500 while it enforces IAM (tests/support/moto_gaps.py): a
+    # server error says nothing about the principal's keys or grants.
+    enforce_iam()
+    run = principal_run(iam_deployed)
+    check_object_round_trips(run)
+    put = [f for f in run.findings if f.check is checks.PRESIGNED_PUT]
+    assert put and {f.status for f in put} == {Status.ERROR}, [f.message for f in put]
+    assert all(f.details["diagnosis"] == "not-verifiable" and "HTTP 500" in f.message for f in put)
+    set_auth(iam_deployed.endpoint, "inf")  # read back with the fake operator keys
+    assert iam_deployed.leftovers() == {}
