@@ -15,6 +15,7 @@ import pytest
 from health_support import Deployed, RcloneS3, client, example_config
 
 from cargohold_core.config import Environment, load_project
+from tests.support.faulty_s3 import FaultyS3
 from tests.support.moto_api import set_auth
 from tests.support.moto_gaps import S3_ACTION_ALIASES
 from toolkit.demo.emulator import Emulator
@@ -58,6 +59,29 @@ def test_round_trip_passes_where_signatures_are_checked(rclone_bucket: tuple[Env
     [finding] = run.findings
     assert finding.status is Status.PASS, finding.message
     assert "PUT, GET, DELETE" in finding.message
+    assert s3.list_objects_v2(Bucket=env.buckets["docs"].name).get("Contents", []) == []
+
+
+def test_round_trip_is_unknown_when_the_signature_check_itself_gets_no_answer(
+    rclone_bucket: tuple[Environment, Any],
+) -> None:
+    # FaultyS3 in front of rclone answers only the made-up-key request with S3's InternalError (HTTP 500):
+    # whether the endpoint checks signatures cannot be told, so the round trip that went through is not
+    # verifiable (ERROR), never PASS. The probe's own requests reach rclone untouched.
+    env, s3 = rclone_bucket
+    made_up = probes.MADE_UP_ACCESS_KEY
+
+    def made_up_request(method: str, path: str) -> bool:
+        return made_up in path  # a presigned URL carries its key in the query string
+
+    with FaultyS3(str(env.endpoint), fraction=1.0, faults=["internal"], match=made_up_request) as proxy:
+        through = env.at_endpoint(proxy.endpoint)
+        run = round_trip(through, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        assert proxy.injected["internal"] == 1  # asked once, and only that request was faulted
+    [finding] = run.findings
+    assert finding.status is Status.ERROR, finding.message
+    assert finding.details["diagnosis"] == "not-verifiable"
+    assert "could not be told" in finding.message and "PUT, GET, DELETE" in finding.message
     assert s3.list_objects_v2(Bucket=env.buckets["docs"].name).get("Contents", []) == []
 
 
