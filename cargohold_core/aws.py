@@ -18,10 +18,17 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    NoAuthTokenError,
     NoCredentialsError,
+    PartialCredentialsError,
     ProfileNotFound,
     ProxyConnectionError,
+    SSOError,
+    TokenRetrievalError,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from cargohold_core.config.model import Environment
 from cargohold_core.config.schema import AssumeRole
@@ -201,21 +208,57 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+# Codes with which AWS (or an emulator) refuses the credentials themselves, not a permission.
+_REJECTED = {
+    "InvalidClientTokenId": "the access key does not exist in this account (or at this endpoint)",
+    "InvalidAccessKeyId": "the access key does not exist in this account (or at this endpoint)",
+    "UnrecognizedClientException": "the access key does not exist in this account (or at this endpoint)",
+    "SignatureDoesNotMatch": "the secret key does not match the access key",
+    "IncompleteSignature": "the request's signature is incomplete",
+    "InvalidToken": "the session token is malformed or belongs to other credentials",
+    "ExpiredToken": "the session credentials have expired",
+    "ExpiredTokenException": "the session credentials have expired",
+    "RequestExpired": "the request's signature has expired (is this machine's clock right?)",
+}
+_USE_CREDENTIALS = "set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`"
+
+
 def explain(exc: Exception, *, action: str) -> AwsError:
-    """One clear error for a failed AWS call, with what to do about it."""
+    """One clear error for a failed AWS call, with what to do about it. The message says which kind of
+    failure it is (no credentials, credentials rejected, endpoint unreachable, a refused call), and the
+    hint fits that cause: a credentials problem never blames the network, nor the other way round."""
     if isinstance(exc, NoCredentialsError):
+        return AwsError(f"{action}: no AWS credentials found", hint=_USE_CREDENTIALS)
+    if isinstance(exc, PartialCredentialsError):
         return AwsError(
-            f"{action}: no AWS credentials found",
-            hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`",
+            f"{action}: incomplete AWS credentials: {exc}",
+            hint="set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary keys), "
+            "or unset them and use AWS_PROFILE",
+        )
+    if isinstance(exc, ProfileNotFound):
+        known = ", ".join(botocore.session.Session().available_profiles) or "none"
+        return AwsError(
+            f"{action}: {exc} (from AWS_PROFILE)",
+            hint=f"set AWS_PROFILE to one of the profiles configured here ({known}), or unset it",
+        )
+    if isinstance(exc, CredentialRetrievalError | TokenRetrievalError | SSOError | NoAuthTokenError):
+        return AwsError(
+            f"{action}: the AWS credentials could not be loaded: {exc}",
+            hint="for an SSO profile run `aws sso login --profile NAME`; otherwise check the profile's "
+            "role_arn/source_profile/credential_process settings",
         )
     if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        message = exc.response.get("Error", {}).get("Message", "")
+        code = str(exc.response.get("Error", {}).get("Code") or "Unknown")
+        message = str(exc.response.get("Error", {}).get("Message") or "")
+        if code in _REJECTED:
+            return AwsError(
+                f"{action}: credentials rejected: {code}: {message}".rstrip(": "),
+                hint=f"{_REJECTED[code]}: use an access key for this environment's account (AWS_PROFILE=..., "
+                "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); for temporary credentials, refresh them "
+                "(`aws sso login`, assume the role again)",
+            )
         hints = {
             "AccessDenied": "the credentials in use lack a permission for this call; see the message for which",
-            "InvalidAccessKeyId": "the access key does not exist in this account (or this endpoint)",
-            "SignatureDoesNotMatch": "the secret key does not match the access key",
-            "ExpiredToken": "refresh your session credentials (e.g. `aws sso login`)",
         }
         return AwsError(f"{action}: {code}: {message}".rstrip(": "), hint=hints.get(code))
     if isinstance(exc, ProxyConnectionError):  # botocore says "Failed to connect" for a refused CONNECT too
@@ -224,9 +267,38 @@ def explain(exc: Exception, *, action: str) -> AwsError:
             hint="the proxy named by HTTPS_PROXY/HTTP_PROXY refused the request or could not be reached: check "
             "it (the AWS CLI uses the same settings), or list the endpoint's host in NO_PROXY to go around it",
         )
+    endpoint = _endpoint_of(exc)
+    if endpoint is not None:
+        return AwsError(f"{action}: the endpoint {endpoint} is unreachable: {exc}", hint=_unreachable_hint(endpoint))
     if isinstance(exc, BotoCoreError):
-        return AwsError(f"{action}: {exc}", hint="check the network and the environment's endpoint/region")
+        return AwsError(f"{action}: {exc}", hint="check the environment's endpoint/region in config.yaml")
     return AwsError(f"{action}: {exc}")
+
+
+def _endpoint_of(exc: Exception) -> str | None:
+    """The URL a connection failure was for (botocore's connection errors carry it), else None."""
+    if not isinstance(exc, BotoConnectionError | HTTPClientError):
+        return None
+    url = getattr(exc, "kwargs", {}).get("endpoint_url") or getattr(exc, "kwargs", {}).get("proxy_url")
+    if not url:
+        return None
+    parts = urlsplit(str(url))
+    return urlunsplit((parts.scheme, parts.netloc, "", "", "")) if parts.netloc else str(url)
+
+
+def _unreachable_hint(endpoint: str) -> str:
+    if is_emulator(endpoint):
+        return (
+            f"nothing answers at {endpoint}: start the emulator there (e.g. `python -m moto.server -H 127.0.0.1 "
+            f"-p {urlsplit(endpoint).port or 80}`), or correct the environment's `endpoint:` in config.yaml "
+            "(`cargohold demo` starts an emulator of its own)"
+        )
+    if (urlsplit(endpoint).hostname or "").endswith(".amazonaws.com"):
+        return "check this machine's connection to AWS (a proxy needs HTTPS_PROXY) and the environment's `region:`"
+    return (
+        f"check that the service at {endpoint} is running and reachable from here (network, VPN, proxy), or "
+        "correct the environment's `endpoint:` in config.yaml"
+    )
 
 
 def block_public_access_for_account(env: Environment) -> None:

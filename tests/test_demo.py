@@ -83,6 +83,7 @@ def test_demo_json() -> None:
     }
     assert planted <= set(adoption["audit_before"]["checks"])
     assert (adoption["rotated"]["mode_before"], adoption["rotated"]["mode_after"]) == ("0o644", "0o600")
+    assert adoption["rotated"]["proof_verified"] is False  # moto accepts any signature: the proof cannot be one
 
     # After config.yaml, the audit finds exactly what config.yaml relaxes for `local`; the TLS-only policy the emulator
     # cannot evaluate (tls_only: false on two buckets, and the state bucket) is waived, not hidden.
@@ -96,11 +97,20 @@ def test_demo_json() -> None:
     applied = adoption["applied"]
     assert applied["provider"] == "cargohold emulator provider, hashicorp/aws 6.66.0 schema"
     assert applied["terraform"]["binary"] and applied["second_plan_has_changes"] is False
-    # Health: every probe passes except least privilege, which a non-enforcing emulator cannot show.
+    # Health: nothing fails. The account, buckets, regions and CORS preflights pass; what rests on a signature
+    # (the credentials, the presigned round trips, the table items) or on IAM (least privilege) ran but is
+    # not verifiable on moto, which accepts any signature and enforces no IAM (issue 13: these used to PASS).
     health = payload["health"]
-    assert health["summary"]["fail"] == 0 and health["summary"]["pass"] >= 10
-    assert {p["check"] for p in health["problems"]} == {"health.least-privilege-denied"}
+    assert health["summary"]["fail"] == 0 and health["summary"]["pass"] == 10
+    assert {p["check"] for p in health["problems"]} == {
+        "health.credentials",
+        "health.principal-credentials",
+        "health.presigned-put-get-delete",
+        "health.table-put-get-delete",
+        "health.least-privilege-denied",
+    }
     assert all(p["status"] == "error" and "not verifiable" in p["message"] for p in health["problems"])
+    assert {p["details"]["diagnosis"] for p in health["problems"]} == {"signature-not-checked", "not-enforced"}
     assert payload["cost"] == {"measured_monthly_usd": 0.0, "planned_50gb_standard_monthly_usd": 1.15}
 
 
@@ -122,6 +132,8 @@ def test_demo_text_tells_the_numbered_story() -> None:
     assert "verify: 6 objects and 7 rows checked: all match" in out
     assert "run again: 0 uploads, 0 row updates" in out
     assert "cleanup: deleted 6 local files" in out
+    assert "not verifiable here: the emulator accepts any signature" in out
+    assert "proven by the health probes" not in out  # the emulator cannot prove a key
     assert lines[-1].startswith("Done in ")
 
 

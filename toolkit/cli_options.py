@@ -45,6 +45,18 @@ def output_options(func: F, *, formats: tuple[str, ...] = FORMATS) -> F:
             return func(*args, **kwargs)
         except CargoholdError as exc:
             fail(exc, kwargs.get("fmt", "text"))
+        except Exception as exc:
+            # An AWS failure the library did not turn into a CargoholdError (a ProfileNotFound from a
+            # session made deep inside, half the credentials in the environment...): the same one clean
+            # line and hint as every explained AWS error, never a traceback.
+            from botocore.exceptions import BotoCoreError, ClientError  # deferred: keeps the CLI's start cheap
+
+            if not isinstance(exc, BotoCoreError | ClientError):
+                raise
+            from cargohold_core.aws import explain
+
+            words = click.get_current_context().command_path.split()[1:]  # without the program's own name
+            fail(explain(exc, action=" ".join(["cargohold", *words])), kwargs.get("fmt", "text"))
 
     return wrapper  # type: ignore[return-value]
 

@@ -131,7 +131,10 @@ def test_issue_uses_the_principals_variable_names(
     # health reads the same file under the same names.
     report = run_health(deployed.env, project=deployed.project, principal="app", credentials=path)
     [proof] = [f for f in report.findings if f.check.id == "health.principal-credentials"]
-    assert proof.status is Status.PASS, proof.message
+    # The key read under those names is the user's (moto maps keys to users even without enforcement);
+    # whether its secret is right this moto cannot say, as it accepts any signature: not verifiable.
+    assert proof.actual == deployed.env.principals["app"].arn, proof.message
+    assert proof.status is Status.ERROR and proof.details["diagnosis"] == "signature-not-checked"
 
 
 def test_a_wrong_bucket_key_in_dotenv_is_refused_before_any_key_is_made(
@@ -229,7 +232,8 @@ def test_rotate_swaps_the_key_and_the_old_one_stops_working(
 
     # The proof runs without IAM enforcement: moto answers presigned URLs with HTTP 500 while it
     # enforces IAM (and authorises DynamoDB against "*"), so the round trips could not pass there.
-    # Without enforcement the proof still checks the key's STS identity is the user's, and the round trips.
+    # Without enforcement the proof still checks the key's STS identity is the user's, and the round trips
+    # go through; but that moto accepts any signature, so the rotation says the proof is not verifiable.
     result = run(deployed, "rotate", "--principal", "app", "--dotenv", str(path))
     assert result.exit_code == 0, result.output
     new = values(path)
@@ -237,7 +241,9 @@ def test_rotate_swaps_the_key_and_the_old_one_stops_working(
     assert path.read_text().startswith("DEBUG=1\n") and stat.S_IMODE(path.stat().st_mode) == 0o600
     assert_no_secret(result, new["AWS_SECRET_ACCESS_KEY"])
     assert_no_secret(result, old["AWS_SECRET_ACCESS_KEY"])
-    assert "passed the health probes" in result.stdout
+    assert "passed the health probes" not in result.stdout
+    assert "the health probes ran with the new key but could not verify it" in result.stdout
+    assert f"{deployed.endpoint} accepts any signature" in result.stdout
     assert deployed.access_keys() == {new["AWS_ACCESS_KEY_ID"]: "Active"}  # the old key is gone
     assert sorted(p.name for p in tmp_path.iterdir()) == [".env", "config.yaml"]  # no proof or temp file left
 
@@ -363,6 +369,44 @@ def test_proof_retries_while_the_key_propagates(monkeypatch: pytest.MonkeyPatch,
     answers[:] = [[failed(checks.PRESIGNED_PUT, "s3://b", "denied", details={"diagnosis": "access-denied"})]] * 5
     final = keys.prove(environment, project="p", principal=principal, creds=creds, folder=tmp_path, sleep=slept.append)
     assert not final.ok and final.attempts == 1  # AccessDenied is not propagation: no retry
+
+
+def test_a_proof_where_any_signature_is_accepted_is_not_verifiable_and_a_server_error_blocks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Stand-in health answers (as above): what health says on moto without enforcement, then a 5xx.
+    from toolkit.findings import Report, errored, passed
+    from toolkit.health import checks
+
+    env = load_project(Path(__file__).resolve().parents[2] / "config.yaml")
+    environment = next(iter(env.environments.values()))
+    principal = next(p for p in environment.principals.values() if p.spec.kind == "user")
+    unchecked = {"diagnosis": "signature-not-checked"}
+    answers = [
+        [
+            errored(checks.PRINCIPAL_CREDENTIALS, principal.arn, "not verifiable", details=unchecked),
+            errored(checks.PRESIGNED_PUT, "s3://b", "not verifiable", details=unchecked),
+        ],
+        [
+            passed(checks.PRINCIPAL_CREDENTIALS, principal.arn, "works"),
+            errored(checks.PRESIGNED_PUT, "s3://b", "HTTP 500", details={"diagnosis": "not-verifiable"}),
+        ],
+    ]
+
+    def fake_health(*_: Any, **__: Any) -> Report:
+        return Report(command="health", project="p", environment="e", region="us-east-1", account=None,
+                      started_at="", duration_s=0, tool_version="0", checks=[], findings=answers.pop(0))  # fmt: skip
+
+    monkeypatch.setattr("toolkit.health.run.run_health", fake_health)
+    creds = keys.PrincipalCredentials("AKIAEXAMPLEEXAMPLE12", "s" * 40)
+    proof = keys.prove(environment, project="p", principal=principal, creds=creds, folder=tmp_path, sleep=print)
+    assert proof.ok
+    assert [p.check for p in proof.unverified] == [checks.PRINCIPAL_CREDENTIALS.id, checks.PRESIGNED_PUT.id]
+    reason = keys.unverified_reason(environment, proof)
+    assert reason is not None and "accepts any signature" in reason
+    blocked = keys.prove(environment, project="p", principal=principal, creds=creds, folder=tmp_path, sleep=print)
+    # A server error proves nothing either way: the rotation does not go ahead.
+    assert [p.check for p in blocked.problems] == [checks.PRESIGNED_PUT.id] and not blocked.unverified
 
 
 # ------------------------------------------------------------------ revoke

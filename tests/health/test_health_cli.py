@@ -51,13 +51,19 @@ def test_cli_writes_a_json_report_and_exits_with_the_scheduler_code(
     result = CliRunner().invoke(group(), args, catch_exceptions=False)
     report = json.loads(result.stdout)
     assert report["command"] == "health" and report["project"] == deployed.project
-    # The POST-policy probe and least privilege are unknown on a non-enforcing moto (error): exit 1,
-    # as for any unread result.
+    # On a moto that checks no signatures nor policies, every probe whose verdict rests on them is
+    # unknown (error): exit 1, as for any unread result.
     assert result.exit_code == 1
     assert {f["check"] for f in report["findings"] if f["status"] == "error"} == {
+        "health.credentials",
+        "health.principal-credentials",
+        "health.presigned-put-get-delete",
+        "health.presigned-post",
         "health.presigned-post-policy",
+        "health.table-put-get-delete",
         "health.least-privilege-denied",
     }
+    assert {f["check"] for f in report["findings"] if f["status"] == "fail"} == set()
     assert deployed.leftovers() == {}
 
 

@@ -43,28 +43,50 @@ def healthy(cors_moto: Emulator, deploy: Callable[..., Deployed]) -> tuple[Deplo
     return deployed, run(deployed)
 
 
+# The probes whose PASS would mean "the endpoint accepted this signature": moto without IAM enforcement
+# accepts any signature (even a made-up key), so there they are not verifiable (ERROR), never PASS.
+SIGNATURE_PROBES = (
+    "health.credentials",
+    "health.principal-credentials",
+    "health.presigned-put-get-delete",
+    "health.presigned-post",
+    "health.table-put-get-delete",
+)
+
+
 def test_healthy_environment_passes_every_probe_moto_can_show(healthy: tuple[Deployed, Report]) -> None:
     deployed, report = healthy
     for check_id in (
-        "health.credentials",
         "health.account",
         "health.bucket-exists",
         "health.bucket-region",
-        "health.principal-credentials",
-        "health.presigned-put-get-delete",
-        "health.presigned-post",
         "health.cors-allowed-origin",
         "health.cors-refused-origin",
-        "health.table-put-get-delete",
     ):
         assert statuses(report, check_id) == {Status.PASS}, [f.to_json() for f in by_check(report, check_id)]
     assert len(by_check(report, "health.bucket-exists")) == 2
     assert len(by_check(report, "health.cors-allowed-origin")) == 2  # both configured origins, wildcard included
-    put = only(report, "health.presigned-put-get-delete")
-    assert "PUT, GET, DELETE" in put.message and "uploads/cargohold-health-" in put.message
     assert report.account == "123456789012"
     assert report.data["principal"] == "app"
     assert str(deployed.credentials) in report.data["credentials"]
+
+
+def test_probes_that_rest_on_a_signature_are_not_verifiable_where_any_signature_is_accepted(
+    healthy: tuple[Deployed, Report],
+) -> None:
+    # Issue 13: these passed on moto although moto would have accepted any key at all. Each still ran and
+    # says what it saw (the round trip went through), but its verdict is unknown, with the reason.
+    _, report = healthy
+    for check_id in SIGNATURE_PROBES:
+        found = by_check(report, check_id)
+        assert found and {f.status for f in found} == {Status.ERROR}, [f.to_json() for f in found]
+        for finding in found:
+            assert finding.message.startswith("not verifiable on this endpoint"), finding.message
+            assert "accepted a request signed with a made-up access key" in finding.message
+            assert finding.details["diagnosis"] == "signature-not-checked"
+    put = only(report, "health.presigned-put-get-delete")
+    assert "PUT, GET, DELETE" in put.message and "uploads/cargohold-health-" in put.message  # what it saw
+    assert "credentials work: arn:aws:sts::123456789012:user/moto" in only(report, "health.credentials").message
 
 
 def test_probes_leave_nothing_behind_even_in_a_versioned_bucket(healthy: tuple[Deployed, Report]) -> None:
@@ -200,10 +222,10 @@ def test_role_principal_is_assumed_with_the_operators_credentials(
     deployed = deploy(cors_moto.endpoint)
     report = run(deployed, principal="uploader", credentials=None)
     creds = only(report, "health.principal-credentials")
-    assert creds.status is Status.PASS
+    assert creds.status is Status.ERROR and creds.details["diagnosis"] == "signature-not-checked"  # moto: any key
     assert ":assumed-role/" in creds.message and "/cargohold-health" in creds.message
     put = only(report, "health.presigned-put-get-delete")
-    assert put.status is Status.PASS
+    assert put.status is Status.ERROR and put.details["diagnosis"] == "signature-not-checked"
     assert "PUT" in put.message and "GET" not in put.message  # write only: no read or delete granted
     assert "uploads/" in put.message
     assert deployed.leftovers() == {}
@@ -228,3 +250,25 @@ def test_unknown_principal_is_a_usage_error(cors_moto: Emulator, deploy: Callabl
     with pytest.raises(CargoholdError, match="no principal 'nope'") as info:
         run(deployed, principal="nope")
     assert info.value.hint is not None and "app" in info.value.hint
+
+
+def test_an_endpoint_that_is_down_is_unknown_not_a_failed_check(
+    deploy: Callable[..., Deployed], cors_moto: Emulator
+) -> None:
+    # Issue 13: health called this a failure (exit 2, "findings") where audit says "could not run" (exit 1).
+    # The CLI's account guard stops first; the library's verdict must agree with it all the same.
+    import socket
+
+    from toolkit.findings import Severity
+    from toolkit.report.command import EXIT_ERROR, exit_code
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # released on exit: nothing listens there
+    deployed = deploy(cors_moto.endpoint)
+    down = dataclasses.replace(deployed, env=deployed.env.at_endpoint(f"http://127.0.0.1:{port}"))
+    report = run(down)
+    finding = only(report, "health.credentials")
+    assert finding.status is Status.ERROR, finding.to_json()
+    assert finding.details["diagnosis"] == "unreachable"
+    assert exit_code(report, Severity.LOW) == EXIT_ERROR

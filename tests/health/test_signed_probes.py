@@ -15,6 +15,7 @@ import pytest
 from health_support import Deployed, RcloneS3, client, example_config
 
 from cargohold_core.config import Environment, load_project
+from tests.support.faulty_s3 import FaultyS3
 from tests.support.moto_api import set_auth
 from tests.support.moto_gaps import S3_ACTION_ALIASES
 from toolkit.demo.emulator import Emulator
@@ -58,6 +59,29 @@ def test_round_trip_passes_where_signatures_are_checked(rclone_bucket: tuple[Env
     [finding] = run.findings
     assert finding.status is Status.PASS, finding.message
     assert "PUT, GET, DELETE" in finding.message
+    assert s3.list_objects_v2(Bucket=env.buckets["docs"].name).get("Contents", []) == []
+
+
+def test_round_trip_is_unknown_when_the_signature_check_itself_gets_no_answer(
+    rclone_bucket: tuple[Environment, Any],
+) -> None:
+    # FaultyS3 in front of rclone answers only the made-up-key request with S3's InternalError (HTTP 500):
+    # whether the endpoint checks signatures cannot be told, so the round trip that went through is not
+    # verifiable (ERROR), never PASS. The probe's own requests reach rclone untouched.
+    env, s3 = rclone_bucket
+    made_up = probes.MADE_UP_ACCESS_KEY
+
+    def made_up_request(method: str, path: str) -> bool:
+        return made_up in path  # a presigned URL carries its key in the query string
+
+    with FaultyS3(str(env.endpoint), fraction=1.0, faults=["internal"], match=made_up_request) as proxy:
+        through = env.at_endpoint(proxy.endpoint)
+        run = round_trip(through, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        assert proxy.injected["internal"] == 1  # asked once, and only that request was faulted
+    [finding] = run.findings
+    assert finding.status is Status.ERROR, finding.message
+    assert finding.details["diagnosis"] == "not-verifiable"
+    assert "could not be told" in finding.message and "PUT, GET, DELETE" in finding.message
     assert s3.list_objects_v2(Bucket=env.buckets["docs"].name).get("Contents", []) == []
 
 
@@ -236,3 +260,45 @@ def test_presigned_post_redirected_from_the_global_endpoint_is_diagnosed(
     assert len(post) == 1 and post[0].status is Status.FAIL
     assert post[0].details["diagnosis"] == "global-endpoint-post"
     assert "region_name='eu-central-1'" in post[0].message
+
+
+# ------------------------------------------------------------------ which endpoints check signatures
+
+
+def test_where_signatures_are_checked_the_credential_checks_pass(
+    iam_deployed: Deployed, enforce_iam: Callable[[], None]
+) -> None:
+    # moto with IAM enforcement refuses a made-up key (InvalidClientTokenId), so its PASS is earned there;
+    # without enforcement the same checks are not verifiable (test_run.py).
+    enforce_iam()
+    run = principal_run(iam_deployed)
+    assert check_operator(run) == "123456789012"
+    verdicts = {f.check.id: f for f in run.findings}
+    for check_id in ("health.credentials", "health.principal-credentials"):
+        assert verdicts[check_id].status is Status.PASS, verdicts[check_id].message
+
+
+def test_where_made_up_keys_are_accepted_the_credential_checks_are_unknown(iam_deployed: Deployed) -> None:
+    run = principal_run(iam_deployed)  # the same server and keys, enforcement off
+    assert check_operator(run) == "123456789012"  # the probes still go on: the account is known
+    verdicts = {f.check.id: f for f in run.findings}
+    for check_id in ("health.credentials", "health.principal-credentials"):
+        finding = verdicts[check_id]
+        assert finding.status is Status.ERROR and finding.details["diagnosis"] == "signature-not-checked"
+        assert f"{iam_deployed.endpoint} also accepted a request signed with a made-up access key" in finding.message
+        assert "this endpoint accepts any signature" in finding.message
+
+
+def test_a_server_error_to_a_presigned_request_is_unknown_never_a_failure(
+    iam_deployed: Deployed, enforce_iam: Callable[[], None]
+) -> None:
+    # moto answers presigned URLs with HTTP 500 while it enforces IAM (tests/support/moto_gaps.py): a
+    # server error says nothing about the principal's keys or grants.
+    enforce_iam()
+    run = principal_run(iam_deployed)
+    check_object_round_trips(run)
+    put = [f for f in run.findings if f.check is checks.PRESIGNED_PUT]
+    assert put and {f.status for f in put} == {Status.ERROR}, [f.message for f in put]
+    assert all(f.details["diagnosis"] == "not-verifiable" and "HTTP 500" in f.message for f in put)
+    set_auth(iam_deployed.endpoint, "inf")  # read back with the fake operator keys
+    assert iam_deployed.leftovers() == {}

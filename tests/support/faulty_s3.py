@@ -9,7 +9,10 @@ server) and fails a seeded fraction of the requests.
 Faults (picked with the same seeded RNG, so a run is reproducible for a given request order):
 - "slowdown": 503 with S3's SlowDown XML body;
 - "internal": 500 with S3's InternalError XML body;
-- "drop": the connection is closed without any response (the client sees a reset / remote disconnect).
+- "drop": the connection is closed without any response (the client sees a reset / remote disconnect);
+- "bare": 403 with an XML <Error> whose Code and Message are empty (an answer that explains nothing, as
+  some proxies and S3-compatible servers give; AWS itself always names a code). Only when asked for:
+  not among the default faults.
 - `bucket_region`: the region the bucket is in, as S3 knows it: a request signed for another region is
   answered as S3 answers it (301 with `x-amz-bucket-region`; PermanentRedirect XML but for HEAD), and
   counted as injected["redirect"]. moto accepts any region, so this is the only way to see a redirect here.
@@ -32,9 +35,11 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 FAULTS = ("slowdown", "internal", "drop")
+KNOWN_FAULTS = (*FAULTS, "bare")
 _BODIES = {
     "slowdown": (503, "SlowDown", "Please reduce your request rate."),
     "internal": (500, "InternalError", "We encountered an internal error. Please try again."),
+    "bare": (403, "", ""),
 }
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
@@ -54,9 +59,9 @@ class FaultyS3:
         parts = urlsplit(upstream)
         if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"FaultyS3 only proxies to loopback, not {upstream!r}")
-        unknown = set(faults) - set(FAULTS)
+        unknown = set(faults) - set(KNOWN_FAULTS)
         if unknown or not faults:
-            raise ValueError(f"faults must be a non-empty subset of {FAULTS}, not {sorted(faults)}")
+            raise ValueError(f"faults must be a non-empty subset of {KNOWN_FAULTS}, not {sorted(faults)}")
         self.upstream_host = parts.hostname
         self.upstream_port = parts.port or 80
         self.fraction = fraction

@@ -43,10 +43,27 @@ class Fetched(Generic[T]):
 
 
 def error_text(exc: Exception) -> str:
+    """Why a read failed, never empty: the AWS error code and message; the HTTP status when the answer
+    carried neither (botocore then fills in None or ""); the exception's type when it has no message."""
     if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
-    return f"{type(exc).__name__}: {exc}"
+        err = exc.response.get("Error", {}) or {}
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code = str(err.get("Code") or "").strip()
+        message = str(err.get("Message") or "").strip()
+        if code.isdigit() and status is None:
+            status = int(code)
+        if code.isdigit():  # botocore's stand-in when the body names no code: the status itself
+            code = ""
+        http = f"HTTP {status}" if status else "an answer"
+        if code and message:
+            return f"{code}: {message}"
+        if code:
+            return f"{code} ({http}, no message)"
+        if message:
+            return f"{http}: {message}"
+        return f"{http} with no error code or message ({type(exc).__name__})"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else f"{type(exc).__name__} (no message)"
 
 
 class Reader:

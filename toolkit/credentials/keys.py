@@ -11,7 +11,9 @@ the SDK finds the short-lived credentials itself. That is the better choice wher
 Rotation makes the new key, proves it with the health probes (`toolkit.health.run_health` with the
 new key: its STS identity, object round trips, presigned POST, table items), and only then swaps the
 .env file and deactivates and deletes the old key. If the proof fails, the new key is deleted and the
-old key and the .env file are left exactly as they were.
+old key and the .env file are left exactly as they were. On an endpoint that accepts any signature (an
+emulator without IAM enforcement) nothing can prove a key: the rotation goes ahead once the probes ran
+and the key is shown to be the user's, and says the proof was not verifiable instead of "passed".
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ PROOF_TIMEOUT_S = 30.0  # a new IAM key can take a few seconds to work everywher
 PROOF_CHECKS = (checks.PRINCIPAL_CREDENTIALS, checks.PRESIGNED_PUT, checks.PRESIGNED_POST, checks.TABLE_PROBE)
 # Failures that a key too new to have propagated produces; anything else is final at once.
 _PROPAGATING = {"invalid-access-key", "signature-mismatch"}
+# A probe that went through on an endpoint that accepts any signature (an emulator without IAM
+# enforcement): it cannot prove the key, nor can anything else there, so it does not block a rotation
+# there; the outcome says the proof was not verifiable instead of "passed".
+_UNVERIFIABLE = "signature-not-checked"
 
 
 class KeysError(CargoholdError):
@@ -100,6 +106,7 @@ class ProofProblem:
 class Proof:
     attempts: int
     problems: list[ProofProblem]
+    unverified: list[ProofProblem] = field(default_factory=list)  # went through, but proves nothing there
 
     @property
     def ok(self) -> bool:
@@ -122,6 +129,7 @@ class Outcome:
     old_key_id: str | None = None
     deleted_keys: list[str] = field(default_factory=list)
     proof_attempts: int = 0
+    proof_unverified: str | None = None  # why the proof could not verify the key (an endpoint that checks nothing)
     notes: list[str] = field(default_factory=list)
 
     def to_json(self, *, show_secret: bool = False) -> dict[str, Any]:
@@ -143,6 +151,9 @@ class Outcome:
         }
         if self.proof_attempts:
             out["proof_attempts"] = self.proof_attempts
+            out["proof_verified"] = self.proof_unverified is None
+            if self.proof_unverified:
+                out["proof_unverified"] = self.proof_unverified
         if show_secret and self.secret is not None:
             out["secret"] = {
                 "access_key_id": self.secret.access_key_id,
@@ -156,10 +167,14 @@ class Outcome:
         if self.action == "issued":
             out.append(f"issued access key {mask(self.key_id)} for IAM user {self.user} (principal '{self.principal}')")
         elif self.action == "rotated":
+            tries = f" after {self.proof_attempts} attempts" if self.proof_attempts > 1 else ""
+            proof = (
+                f"the new key passed the health probes{tries}"
+                if self.proof_unverified is None
+                else f"the health probes ran with the new key{tries} but could not verify it: {self.proof_unverified}"
+            )
             out.append(
-                f"rotated IAM user {self.user}'s access key: {mask(self.old_key_id)} -> {mask(self.key_id)} "
-                f"(the new key passed the health probes"
-                + (f" after {self.proof_attempts} attempts)" if self.proof_attempts > 1 else ")")
+                f"rotated IAM user {self.user}'s access key: {mask(self.old_key_id)} -> {mask(self.key_id)} ({proof})"
             )
         else:
             out.append(f"revoked access key {mask(self.key_id)} of IAM user {self.user} (deactivated, then deleted)")
@@ -465,6 +480,7 @@ def rotate(
         old_key_id=current.access_key_id,
         deleted_keys=deleted,
         proof_attempts=proof.attempts,
+        proof_unverified=unverified_reason(env, proof),
         notes=[] if in_file else [f"{path} did not hold the key; rotated the user's only active key"],
     )
 
@@ -526,17 +542,17 @@ def prove(
             report = run_health(env, project=project, principal=principal.key, credentials=proof_file)
             problems = proof_problems(report)
             if not problems or not propagating(problems) or time.monotonic() + delay > deadline:
-                return Proof(attempts=attempts, problems=problems)
+                return Proof(attempts=attempts, problems=problems, unverified=proof_unverified(report))
             sleep(delay)
             delay = min(delay * 2, 8.0)
     finally:
         proof_file.unlink(missing_ok=True)
 
 
-def proof_problems(report: Report) -> list[ProofProblem]:
-    """The proof checks that did not pass; a missing credentials verdict is a problem too."""
+def _proof_findings(report: Report) -> list[ProofProblem]:
+    """The proof checks' findings that did not pass."""
     wanted = {c.id for c in PROOF_CHECKS}
-    problems = [
+    return [
         ProofProblem(
             check=f.check.id,
             resource=f.resource,
@@ -547,8 +563,33 @@ def proof_problems(report: Report) -> list[ProofProblem]:
         for f in report.findings
         if f.check.id in wanted and f.status is not Status.PASS
     ]
+
+
+def proof_unverified(report: Report) -> list[ProofProblem]:
+    """The proof checks that went through where any signature is accepted: no proof either way."""
+    return [p for p in _proof_findings(report) if p.diagnosis == _UNVERIFIABLE]
+
+
+def unverified_reason(env: Environment, proof: Proof) -> str | None:
+    if not proof.unverified:
+        return None
+    names = ", ".join(sorted({p.check for p in proof.unverified}))
+    return (
+        f"{env.endpoint or 'the endpoint'} accepts any signature, even a made-up key's ({names} not verifiable "
+        "there), so only that the key is the user's was shown"
+    )
+
+
+def proof_problems(report: Report) -> list[ProofProblem]:
+    """The proof checks that did not pass, but for those no endpoint could verify here (`proof_unverified`);
+    a missing credentials verdict is a problem too."""
+    problems = [p for p in _proof_findings(report) if p.diagnosis != _UNVERIFIABLE]
     credentials_passed = any(
-        f.check.id == checks.PRINCIPAL_CREDENTIALS.id and f.status is Status.PASS for f in report.findings
+        f.check.id == checks.PRINCIPAL_CREDENTIALS.id
+        and (
+            f.status is Status.PASS or (isinstance(f.details, Mapping) and f.details.get("diagnosis") == _UNVERIFIABLE)
+        )
+        for f in report.findings
     )
     if not credentials_passed and not any(p.check == checks.PRINCIPAL_CREDENTIALS.id for p in problems):
         # The probes never ran with the new key (the operator's credentials failed, most likely).

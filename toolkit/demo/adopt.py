@@ -154,9 +154,21 @@ def _rotate(project: Project, env: Environment, legacy: LegacySetup, say: Say, n
     mode_before = stat.S_IMODE(path.stat().st_mode)
     outcome = rotate(env, principal.key, project=project.name, path=path)
     mode_after = stat.S_IMODE(path.stat().st_mode)
+    # On the emulator the probes cannot prove a key (it accepts any signature); on AWS they do.
+    proof = (
+        "proven by the health probes"
+        if outcome.proof_unverified is None
+        else "taken through the health probes (shown to be the user's; not verifiable beyond that on the emulator, "
+        "which accepts any signature)"
+    )
     say(
-        f"{number}. Rotated the pasted key: new key ...{(outcome.key_id or '')[-4:]} proven by the health probes "
+        f"{number}. Rotated the pasted key: new key ...{(outcome.key_id or '')[-4:]} {proof} "
         f"({outcome.proof_attempts} attempt(s)), {path.name} rewritten {oct(mode_before)} -> {oct(mode_after)}, "
         f"old key ...{(outcome.old_key_id or '')[-4:]} deactivated and deleted"
     )
-    return {"mode_before": oct(mode_before), "mode_after": oct(mode_after), "proof_attempts": outcome.proof_attempts}
+    return {
+        "mode_before": oct(mode_before),
+        "mode_after": oct(mode_after),
+        "proof_attempts": outcome.proof_attempts,
+        "proof_verified": outcome.proof_unverified is None,
+    }

@@ -77,12 +77,22 @@ def _health(project: Project, env: Environment, dotenv: Path, say: Say, number: 
     counts = report.counts()
     say(
         f"{number}. Health, as the app's principal '{principal.key}' (its rotated key, from {dotenv.name}): "
-        f"{counts['pass']} probes passed, {counts['fail']} failed, {counts['error']} could not run"
+        f"{counts['pass']} probes passed, {counts['fail']} failed, {counts['error']} unknown "
+        "(could not run or not verifiable)"
     )
     for f in report.findings:
         mark = {Status.PASS: "ok  ", Status.FAIL: "FAIL", Status.ERROR: "??  "}[f.status]
         say(f"     {mark} {f.check.id:34} {f.message}")
+    if any(f.details.get("diagnosis") in _EMULATOR_BLIND for f in report.findings):
+        say(
+            "   (?? = ran, but not verifiable here: the emulator accepts any signature and enforces no IAM, so "
+            "only AWS can show that the keys, the presigned URLs and the policy hold. Exit code 1 = unknowns.)"
+        )
     return report
+
+
+# What health cannot tell on the emulator, whatever the environment: signatures and IAM are not checked.
+_EMULATOR_BLIND = {"signature-not-checked", "not-enforced"}
 
 
 def _cost(project: Project, env: Environment, work: Path, say: Say, number: int) -> dict[str, Any]:

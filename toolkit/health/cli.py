@@ -35,6 +35,8 @@ def health(request: ReportRequest, principal_key: str | None, credentials_path: 
     PUT/GET/DELETE and POST over HTTP, CORS preflights, table items, and least privilege.
 
     Probe objects and items are removed afterwards. Every failure comes with a diagnosis and a fix.
+    On an endpoint that accepts any signature (an emulator without IAM enforcement), what only an
+    accepted signature could show is reported as not verifiable (error, exit 1), never as passed.
     """
     from cargohold_core.account import guard
     from cargohold_core.config import load_project

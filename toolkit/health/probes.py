@@ -6,6 +6,12 @@ PUT/GET/DELETE and POST over plain HTTP, DynamoDB item writes, and a call it mus
 
 Every probe object or item gets a random name under a probe prefix and is removed in `finally`,
 all its versions included, whatever the probe's outcome. A cleanup that fails is reported.
+
+A probe whose PASS means "the endpoint accepted these credentials' signature" (the operator's and the
+principal's credentials, the presigned round trip and POST, the table items) passes only where the
+endpoint refuses a request signed with a made-up key (`made_up_accepted`, asked once per kind of
+signature and run). Where it accepts one (moto without IAM enforcement) or cannot tell, the verdict is
+ERROR, "not verifiable", with what the probe saw; a server error (HTTP 5xx) is never a verdict either.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cargohold_core.aws import error_code, is_emulator
 from cargohold_core.config.model import Bucket, Environment, Principal, Table
 from cargohold_core.config.schema import Grant
-from toolkit.findings import Check, Finding, errored, failed, passed
+from toolkit.findings import Check, Finding, Status, errored, failed, passed
 from toolkit.health import checks, http
 from toolkit.health.credentials import PrincipalCredentials
 from toolkit.health.diagnose import (
@@ -62,6 +68,9 @@ class Run:
     principal: Principal | None = None
     credentials: PrincipalCredentials | None = None
     http_requests: int = 0
+    # Per kind of request ("sts", "s3", "dynamodb", "s3-presigned"): whether the endpoint answered one
+    # signed with a made-up key (True), refused it (False), or could not say (None). Asked once a run.
+    made_up_accepted: dict[str, bool | None] = field(default_factory=dict)
 
     # -------------------------------------------------------------- clients
 
@@ -112,11 +121,15 @@ def check_operator(run: Run) -> str | None:
     attempt = Attempt(action="sts:GetCallerIdentity", resource="account", who="the operator's credentials")
     try:
         identity = run.operator_client("sts").get_caller_identity()
-    except (ClientError, BotoCoreError) as exc:
+    except ClientError as exc:  # refused: an answer about the credentials
         run.add(diagnosed(checks.CREDENTIALS, "account", diagnose_exception(exc, attempt)))
         return None
+    except BotoCoreError as exc:  # no answer (endpoint down) or nothing to sign with: unknown, as audit says
+        run.add(diagnosed(checks.CREDENTIALS, "account", diagnose_exception(exc, attempt), status="error"))
+        return None
     account = str(identity["Account"])
-    run.add(passed(checks.CREDENTIALS, "account", f"credentials work: {identity['Arn']}", actual=identity["Arn"]))
+    works = passed(checks.CREDENTIALS, "account", f"credentials work: {identity['Arn']}", actual=identity["Arn"])
+    run.add(signature_verdict(run, works, "sts"))
     if account == run.env.account:
         run.add(passed(checks.ACCOUNT, "account", f"account {account} as configured"))
     else:
@@ -378,6 +391,7 @@ def _round_trip(run: Run, s3: Any, bucket: Bucket, grant: Grant, words: set[str]
         result,
         cleanup,
         ok_message=f"{', '.join(steps)} of s3://{bucket.name}/{key}",
+        signed="s3-presigned",
     )
 
 
@@ -394,6 +408,8 @@ def _do_round_trip(
         return run.http(method, url, body=body, headers=headers)
 
     def refused(action: str, word: str, answer: http.Response) -> Finding:
+        if answer.status >= 500:  # a server error says nothing about the keys or the grant
+            return _server_error(checks.PRESIGNED_PUT, f"{bucket.arn}/{grant.prefix or ''}*", action, key, answer)
         attempt = _attempt(run, action, object_arn, _grant_text(bucket, grant, word))
         return diagnosed(
             checks.PRESIGNED_PUT,
@@ -447,7 +463,15 @@ def _presigned_post(run: Run, s3: Any, bucket: Bucket, grant: Grant) -> None:
         except (ClientError, BotoCoreError, OSError) as exc:
             d = diagnose_exception(exc, _attempt(run, "s3:PutObject", f"{bucket.arn}/{key}", presigned_post=True))
             result = diagnosed(checks.PRESIGNED_POST, resource, d, status="error")
-    _report(run, checks.PRESIGNED_POST, resource, result, cleanup, ok_message=f"POST of s3://{bucket.name}/{key}")
+    _report(
+        run,
+        checks.PRESIGNED_POST,
+        resource,
+        result,
+        cleanup,
+        ok_message=f"POST of s3://{bucket.name}/{key}",
+        signed="s3-presigned",
+    )
 
 
 def _post(
@@ -473,6 +497,8 @@ def _post(
     answer = run.http("POST", post["url"], body=body, headers={"Content-Type": form_type})
     if answer.status in (200, 201, 204):
         return None
+    if answer.status >= 500:
+        return _server_error(checks.PRESIGNED_POST, f"{bucket.arn}/{grant.prefix or ''}*", "POST", key, answer)
     attempt = _attempt(
         run, "s3:PutObject", f"{bucket.arn}/{key}", _grant_text(bucket, grant, "write"), presigned_post=True
     )
@@ -552,11 +578,32 @@ def remove_object(s3: Any, bucket: str, key: str) -> str | None:
     return None
 
 
+def _server_error(check: Check, resource: str, action: str, key: str, answer: http.Response) -> Finding:
+    code, message, _ = _parsed(answer)
+    said = f"{code}: {message}" if code else (message or "no error body")
+    return errored(
+        check,
+        resource,
+        f"not verifiable: {action} of {key} got HTTP {answer.status} ({said}), a server error, not an answer about "
+        "the principal's keys or grants. Run the check again; if it persists, the endpoint is failing",
+        details={"diagnosis": "not-verifiable", "status": answer.status},
+    )
+
+
 def _report(
-    run: Run, check: Check, resource: str, result: Finding | None, cleanup: list[str], *, ok_message: str
+    run: Run,
+    check: Check,
+    resource: str,
+    result: Finding | None,
+    cleanup: list[str],
+    *,
+    ok_message: str,
+    signed: str,
 ) -> None:
+    """Record a probe's verdict; a pass is only a pass where the endpoint checks the kind of signature
+    (`signed`) the probe's requests carried."""
     if result is None:
-        result = passed(check, resource, f"{ok_message}: OK over HTTP")
+        result = signature_verdict(run, passed(check, resource, f"{ok_message}: OK over HTTP"), signed)
     if cleanup:
         note = "; ".join(cleanup)
         if result.status.value == "pass":
@@ -605,7 +652,15 @@ def check_tables(run: Run) -> None:
                     if not (isinstance(exc, ClientError) and error_code(exc) == "ResourceNotFoundException"):
                         problems.append(f"could not remove the probe item {key} from {table.name} ({exc})")
         done = "PutItem, GetItem, DeleteItem" if "write" in words else "GetItem (read only)"
-        _report(run, checks.TABLE_PROBE, table.arn, result, problems, ok_message=f"{done} on {table.name}")
+        _report(
+            run,
+            checks.TABLE_PROBE,
+            table.arn,
+            result,
+            problems,
+            ok_message=f"{done} on {table.name}",
+            signed="dynamodb",
+        )
 
 
 def _table_round_trip(run: Run, ddb: Any, table: Table, key: dict[str, Any], words: set[str]) -> Finding | None:
@@ -653,20 +708,98 @@ def _table_round_trip(run: Run, ddb: Any, table: Table, key: dict[str, Any], wor
 # ------------------------------------------------------------------ least privilege
 
 
-def _enforces_credentials(run: Run) -> bool:
-    """Whether the endpoint refuses a request signed with an access key that cannot exist. Asked only
-    when a call that should have been denied was allowed: AWS always refuses; an emulator may not."""
-    made_up = boto3.Session(
-        aws_access_key_id="AKIA" + "Q" * 16,
-        aws_secret_access_key="cargohold-health-made-up-secret-0000000",  # noqa: S106 - deliberately invalid
-    )
+MADE_UP_ACCESS_KEY = "AKIA" + "Q" * 16  # the shape of a key; no account has it
+MADE_UP_SECRET = "cargohold-health-made-up-secret-0000000"  # noqa: S105 - deliberately invalid
+_REFUSED_CODES = {
+    "InvalidClientTokenId",
+    "InvalidAccessKeyId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "AuthFailure",
+    "AccessDenied",
+    "AccessDeniedException",
+    "Forbidden",
+    "403",
+}
+
+
+def made_up_accepted(run: Run, kind: str) -> bool | None:
+    """Whether the endpoint answers a request signed with an access key that cannot exist: True (it checks
+    no signatures: an emulator without IAM enforcement), False (refused, as AWS always does), None (no
+    answer that tells: a server error, no connection). `kind` is "sts", "s3", "dynamodb" (signed headers)
+    or "s3-presigned" (a presigned URL, which some emulators check apart from, or not at all). Asked once
+    per kind and run; AWS refuses it with InvalidAccessKeyId/InvalidClientTokenId, nothing is changed."""
+    if kind not in run.made_up_accepted:
+        run.made_up_accepted[kind] = _ask_made_up(run, kind)
+    return run.made_up_accepted[kind]
+
+
+def _ask_made_up(run: Run, kind: str) -> bool | None:
+    made_up = boto3.Session(aws_access_key_id=MADE_UP_ACCESS_KEY, aws_secret_access_key=MADE_UP_SECRET)
+    if kind == "s3-presigned":
+        url = run._client(made_up, "s3").generate_presigned_url("list_buckets", ExpiresIn=60)
+        try:
+            answer = run.http("GET", url)
+        except OSError:
+            return None
+        if 200 <= answer.status < 300:
+            return True
+        code, _, _ = _parsed(answer)
+        return False if answer.status in (401, 403) or code in _REFUSED_CODES else None
+    calls: dict[str, Callable[[Any], Any]] = {
+        "sts": lambda c: c.get_caller_identity(),
+        "s3": lambda c: c.list_buckets(),
+        "dynamodb": lambda c: c.list_tables(Limit=1),
+    }
     try:
-        run._client(made_up, "s3").list_buckets()
-    except ClientError:
-        return True
+        calls[kind](run._client(made_up, kind))
+    except ClientError as exc:
+        failure = from_client_error(exc)
+        return False if failure.status in (401, 403) or failure.code in _REFUSED_CODES else None
     except BotoCoreError:
-        return True  # cannot tell; keep the over-privileged verdict
-    return False
+        return None
+    return True
+
+
+def _unverifiable_because(run: Run, kind: str) -> tuple[str, str] | None:
+    """(diagnosis, reason) when a pass resting on a `kind` signature cannot be told from what this
+    endpoint accepts anyway; None when the endpoint refused a made-up key (the pass is earned)."""
+    accepted = made_up_accepted(run, kind)
+    where = run.env.endpoint or "the endpoint"
+    what = {"s3-presigned": "a presigned URL", "sts": "an STS call", "s3": "an S3 call"}.get(kind, f"a {kind} call")
+    what = "a DynamoDB call" if kind == "dynamodb" else what
+    if accepted is True:
+        return (
+            "signature-not-checked",
+            f"{where} also accepted a request signed with a made-up access key ({what}): this endpoint accepts "
+            "any signature (an emulator without IAM enforcement), so its acceptance proves nothing",
+        )
+    if accepted is None:
+        return (
+            "not-verifiable",
+            f"whether {where} checks signatures could not be told: {what} signed with a made-up access key got "
+            "neither an answer nor a refusal",
+        )
+    return None
+
+
+def signature_verdict(run: Run, finding: Finding, kind: str) -> Finding:
+    """A PASS that means "the endpoint accepted these credentials' signature" stays a PASS only where a
+    made-up signature is refused; elsewhere it is ERROR ("not verifiable"), keeping what the probe saw."""
+    if finding.status is not Status.PASS:
+        return finding
+    why = _unverifiable_because(run, kind)
+    if why is None:
+        return finding
+    diagnosis, reason = why
+    return errored(
+        finding.check,
+        finding.resource,
+        f"not verifiable on this endpoint: {finding.message}; but {reason}. Run `cargohold health` against AWS "
+        "(or an endpoint that checks signatures) to verify",
+        actual=finding.actual,
+        details={"diagnosis": diagnosis, "endpoint": run.env.endpoint, "signature": kind, "seen": finding.message},
+    )
 
 
 def check_denied(run: Run) -> None:
@@ -690,7 +823,6 @@ def check_denied(run: Run) -> None:
             probes.append(
                 ("dynamodb:DescribeTable", table.arn, functools.partial(ddb.describe_table, TableName=table.name))
             )
-    enforced: bool | None = None  # learnt the first time a denial is missing
     for action, resource, call in probes:
         where = f"{action} on {resource}"
         try:
@@ -707,8 +839,7 @@ def check_denied(run: Run) -> None:
             d = diagnose_exception(exc, _attempt(run, action, resource))
             run.add(diagnosed(checks.LEAST_PRIVILEGE, where, d, status="error"))
             continue
-        enforced = _enforces_credentials(run) if enforced is None else enforced
-        if not enforced:
+        if made_up_accepted(run, action.split(":", 1)[0]) is True:
             run.add(
                 errored(
                     checks.LEAST_PRIVILEGE,
