@@ -233,6 +233,20 @@ def test_users_are_not_judged_and_an_unreadable_trust_policy_is_unknown() -> Non
         role_trust_public(role(None), None)
 
 
+def test_a_declared_external_id_missing_from_the_live_trust_says_apply_writes_it() -> None:
+    from cargohold_core.config.schema import PrincipalSpec
+
+    vendor = f"arn:aws:iam::{OTHER}:role/ci"
+    live = trust(allow({"AWS": [vendor]}))  # the condition removed by hand
+    declared = PrincipalSpec(kind="role", assume_role_arns=[vendor], assume_role_external_id="vendor-issued-id")
+    verdict = role_trust_cross_account(role(live), declared)
+    assert verdict is not None and verdict.status is Status.FAIL
+    assert "sets assume_role_external_id" in verdict.message and "apply writes it" in verdict.message
+    assert "vendor-issued-id" not in verdict.message
+    without = role_trust_cross_account(role(live), declared.model_copy(update={"assume_role_external_id": None}))
+    assert without is not None and "without an assume_role_external_id: set it" in without.message
+
+
 # --- against moto: the roles created with such trust policies, the audit's findings ---------------
 
 NOTHING_DECLARED = """\
