@@ -231,8 +231,9 @@ class DotenvNames(Strict):
     bucket_key: str | None = None  # whose name goes into `bucket`; default: the first bucket the principal is granted
 
 
-# What STS accepts as an ExternalId (AssumeRole's parameter, and so a trust policy's sts:ExternalId).
-ExternalId = Annotated[str, Field(min_length=2, max_length=1224, pattern=r"^[\w+=,.@:/-]+$")]
+# What STS accepts as an ExternalId (AssumeRole's parameter, and so a trust policy's sts:ExternalId): ASCII
+# only (the pattern's \w would let any Unicode letter through, which STS and the module refuse).
+ExternalId = Annotated[str, Field(min_length=2, max_length=1224, pattern=r"^[A-Za-z0-9_+=,.@:/-]+$")]
 
 
 class PrincipalSpec(Strict):

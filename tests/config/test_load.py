@@ -1063,7 +1063,7 @@ def test_an_external_id_without_principals_to_pass_it_is_located(
     assert_says(problem, *words)
 
 
-@pytest.mark.parametrize("value", ["x", "has space", "semi;colon", "a" * 1225, "''"])
+@pytest.mark.parametrize("value", ["x", "has space", "semi;colon", "a" * 1225, "''", "caf\u00e9-id"])
 def test_an_external_id_outside_what_sts_accepts_is_located(
     problems_of: Callable[[str], list[Problem]], value: str
 ) -> None:
