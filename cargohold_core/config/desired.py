@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cargohold_core.config.model import Bucket, Environment, Principal, Table
+from cargohold_core.config.model import Bucket, Environment, Principal, Table, trust_document
 from cargohold_core.config.render import access_log_target
 
 KEY_TAG = "cargohold:key"  # the config key of the resource, on every resource the stack creates
@@ -156,6 +156,21 @@ def principal_state(principal: Principal, env: Environment) -> dict[str, Any]:
         "kind": principal.spec.kind,
         "arn": principal.arn,
         "policy": principal.policy,
+        "trust_policy": trust_state(trust_document(principal.spec)),
         "permissions_boundary_arn": principal.spec.permissions_boundary_arn,
         "tags": resource_tags(env, principal.key),
     }
+
+
+def trust_state(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A trust policy as IAM compares it: the principals of each kind are a set (compared sorted)."""
+    if document is None:
+        return None
+    statements = []
+    for statement in document.get("Statement") or []:
+        principal = statement.get("Principal")
+        if isinstance(principal, dict):
+            as_lists = {k: v if isinstance(v, list) else [v] for k, v in principal.items()}
+            statement = {**statement, "Principal": {k: sorted(map(str, v)) for k, v in as_lists.items()}}
+        statements.append(statement)
+    return {**document, "Statement": statements}

@@ -153,6 +153,34 @@ def policy_document(spec: PrincipalSpec, *, buckets: dict[str, Bucket], tables: 
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def trust_document(spec: PrincipalSpec) -> dict[str, Any] | None:
+    """A role's trust policy, statement for statement what the iam-principal module renders (None for a
+    user). The external id is a condition on the statement of `assume_role_arns` only: services pass none."""
+    if spec.kind != "role":
+        return None
+    statements: list[dict[str, Any]] = []
+    if spec.assume_role_services:
+        statements.append(
+            {
+                "Sid": "Services",
+                "Effect": "Allow",
+                "Principal": {"Service": list(spec.assume_role_services)},
+                "Action": "sts:AssumeRole",
+            }
+        )
+    if spec.assume_role_arns:
+        principals: dict[str, Any] = {
+            "Sid": "Principals",
+            "Effect": "Allow",
+            "Principal": {"AWS": list(spec.assume_role_arns)},
+            "Action": "sts:AssumeRole",
+        }
+        if spec.assume_role_external_id is not None:
+            principals["Condition"] = {"StringEquals": {"sts:ExternalId": spec.assume_role_external_id}}
+        statements.append(principals)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
 def _statement(
     sid: str, actions: set[str], resources: list[str], condition: dict[str, Any] | None = None
 ) -> dict[str, Any]:

@@ -146,6 +146,7 @@ def _principal(principal: Principal) -> dict[str, Any]:
         "path": s.path,
         "assume_role_services": list(s.assume_role_services),
         "assume_role_arns": list(s.assume_role_arns),
+        "assume_role_external_id": s.assume_role_external_id,
         "permissions_boundary_arn": s.permissions_boundary_arn,
         "grants": [
             {"bucket": g.bucket, "table": g.table, "prefix": g.prefix, "actions": list(g.actions)} for g in s.grants

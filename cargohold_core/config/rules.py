@@ -314,6 +314,21 @@ def check_principal(checker: Checker, path: KeyPath, spec: PrincipalSpec, *, dec
         )
     if spec.kind == "user" and (spec.assume_role_services or spec.assume_role_arns):
         checker.add((*path, "kind"), "assume_role_* only apply to roles", "set `kind: role`, or remove them")
+    if spec.assume_role_external_id is not None:
+        where = (*path, "assume_role_external_id")
+        if spec.kind == "user":
+            checker.add(
+                where,
+                "an external id only applies to a role (it is a condition of the role's trust policy)",
+                "set `kind: role` with `assume_role_arns`, or remove `assume_role_external_id`",
+            )
+        elif not spec.assume_role_arns:
+            checker.add(
+                where,
+                "an external id applies to the principals in `assume_role_arns`, and there are none",
+                "add `assume_role_arns: [arn:aws:iam::ACCOUNT:role/NAME]` (who passes the id), "
+                "or remove `assume_role_external_id` (services pass no external id)",
+            )
     _check_dotenv(checker, (*path, "dotenv"), spec, buckets=declared["buckets"])
     if not spec.grants:
         checker.add(

@@ -231,6 +231,11 @@ class DotenvNames(Strict):
     bucket_key: str | None = None  # whose name goes into `bucket`; default: the first bucket the principal is granted
 
 
+# What STS accepts as an ExternalId (AssumeRole's parameter, and so a trust policy's sts:ExternalId): ASCII
+# only (the pattern's \w would let any Unicode letter through, which STS and the module refuse).
+ExternalId = Annotated[str, Field(min_length=2, max_length=1224, pattern=r"^[A-Za-z0-9_+=,.@:/-]+$")]
+
+
 class PrincipalSpec(Strict):
     description: str | None = None
     name: str | None = None
@@ -241,6 +246,9 @@ class PrincipalSpec(Strict):
     assume_role_arns: list[
         Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|(role|user|assumed-role)/[^*]+)$")]
     ] = []
+    # Role only, with assume_role_arns: the `sts:ExternalId` those principals must pass (a third party's
+    # id for you, against the confused deputy); AWS's ExternalId form. Not a secret, but never echoed.
+    assume_role_external_id: ExternalId | None = None
     permissions_boundary_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")] | None = (
         None
     )
@@ -304,7 +312,7 @@ class AssumeRole(Strict):
     (and Terraform is given the same block, so the stack run by hand reaches the same account)."""
 
     role_arn: str
-    external_id: Annotated[str, Field(min_length=2, max_length=1224, pattern=r"^[\w+=,.@:/-]+$")] | None = None
+    external_id: ExternalId | None = None
     session_name: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[\w+=,.@-]+$")] = "cargohold"
     duration: int = 3600  # seconds
 

@@ -122,7 +122,17 @@ def principal_settings(principal: Principal) -> list[str]:
     spec = principal.spec
     out = [f"{spec.kind} {principal.arn}"]
     if spec.kind == "role":
-        out.append(f"assumable by: {', '.join(spec.assume_role_services + spec.assume_role_arns) or 'nobody yet'}")
+        callers = ", ".join(spec.assume_role_services + spec.assume_role_arns) or "nobody yet"
+        # The external id is not a secret to AWS, but is often kept as one: never echoed.
+        out.append(f"assumable by: {callers}" + (" (external id set)" if spec.assume_role_external_id else ""))
+        account = principal.arn.split(":")[4]
+        others = sorted({a.split(":")[4] for a in spec.assume_role_arns} - {account})
+        if others and spec.assume_role_external_id is None:
+            out.append(
+                f"note: {'account' if len(others) == 1 else 'accounts'} {', '.join(others)} may assume it "
+                "without an external id "
+                "(the audit's iam.role-trust-cross-account fails it; set assume_role_external_id)"
+            )
     for statement in principal.policy["Statement"]:  # model._statement: Allow, lists of actions and resources
         out.append(f"{statement['Effect']} {', '.join(statement['Action'])} on {', '.join(statement['Resource'])}")
     if spec.permissions_boundary_arn:

@@ -92,6 +92,7 @@ module "principals" {
   path                     = each.value.path
   assume_role_services     = each.value.assume_role_services
   assume_role_arns         = each.value.assume_role_arns
+  assume_role_external_id  = each.value.assume_role_external_id
   permissions_boundary_arn = each.value.permissions_boundary_arn
   grants                   = local.principal_grants[each.key]
   tags                     = { "cargohold:key" = each.key }

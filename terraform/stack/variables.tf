@@ -372,6 +372,7 @@ variable "principals" {
     path                     = optional(string, "/")
     assume_role_services     = optional(list(string), [])
     assume_role_arns         = optional(list(string), [])
+    assume_role_external_id  = optional(string)
     permissions_boundary_arn = optional(string)
     grants = list(object({
       bucket  = optional(string)
@@ -398,6 +399,11 @@ variable "principals" {
       length(p.assume_role_services) + length(p.assume_role_arns) == 0
     ])
     error_message = "A role needs assume_role_services (e.g. [\"ecs-tasks.amazonaws.com\"]) and/or assume_role_arns; a user takes empty lists for both."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.principals : p.assume_role_external_id == null || (p.kind == "role" && length(p.assume_role_arns) > 0)])
+    error_message = "assume_role_external_id is a condition on the trust of a role's assume_role_arns: set it only on a role with assume_role_arns (null elsewhere)."
   }
 
   validation {

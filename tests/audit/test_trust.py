@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -9,13 +10,16 @@ from typing import Any
 import boto3
 import pytest
 
+from cargohold_core.config.model import Environment, Project
 from tests.audit.conftest import load
+from tests.support.terraform_apply import stack
 from toolkit.audit.checks.iam import role_trust_cross_account, role_trust_public
 from toolkit.audit.inventory import PrincipalInfo
 from toolkit.audit.policy import read_trust
 from toolkit.audit.run import audit
 from toolkit.demo.emulator import Emulator
-from toolkit.findings import Status
+from toolkit.findings import Finding, Status
+from toolkit.terraform import workflow
 
 OWN = "123456789012"
 OTHER = "210987654321"
@@ -229,6 +233,20 @@ def test_users_are_not_judged_and_an_unreadable_trust_policy_is_unknown() -> Non
         role_trust_public(role(None), None)
 
 
+def test_a_declared_external_id_missing_from_the_live_trust_says_apply_writes_it() -> None:
+    from cargohold_core.config.schema import PrincipalSpec
+
+    vendor = f"arn:aws:iam::{OTHER}:role/ci"
+    live = trust(allow({"AWS": [vendor]}))  # the condition removed by hand
+    declared = PrincipalSpec(kind="role", assume_role_arns=[vendor], assume_role_external_id="vendor-issued-id")
+    verdict = role_trust_cross_account(role(live), declared)
+    assert verdict is not None and verdict.status is Status.FAIL
+    assert "sets assume_role_external_id" in verdict.message and "apply writes it" in verdict.message
+    assert "vendor-issued-id" not in verdict.message
+    without = role_trust_cross_account(role(live), declared.model_copy(update={"assume_role_external_id": None}))
+    assert without is not None and "without an assume_role_external_id: set it" in without.message
+
+
 # --- against moto: the roles created with such trust policies, the audit's findings ---------------
 
 NOTHING_DECLARED = """\
@@ -290,7 +308,7 @@ def test_the_audit_finds_roles_anyone_or_another_account_may_assume(tmp_path: Pa
     assert f"account {OTHER}" in cross.message and cross.check.severity.label == "high"
 
 
-def test_a_cross_account_trust_config_yaml_declares_says_cargohold_cannot_guard_it(
+def test_a_cross_account_trust_config_yaml_declares_says_to_set_its_external_id(
     tmp_path: Path, account: Emulator
 ) -> None:
     # What the iam-principal module writes for assume_role_arns: the ARNs, no condition.
@@ -302,4 +320,51 @@ def test_a_cross_account_trust_config_yaml_declares_says_cargohold_cannot_guard_
     report = audit(project, env)
     cross = next(f for f in report.findings if f.check.id == "iam.role-trust-cross-account")
     assert cross.status is Status.FAIL
-    assert "config.yaml's assume_role_arns declares" in cross.message and "sts:ExternalId" in cross.message
+    assert "config.yaml's assume_role_arns declares" in cross.message and "assume_role_external_id" in cross.message
+
+
+# --- the stack itself, applied by real Terraform: assume_role_external_id guards the cross-account trust --
+
+VENDOR_ID = "vendor-issued:id/42"
+
+
+def _cross_account_verdict(project: Project, env: Environment) -> Finding:
+    report = audit(project, env)
+    [cross] = [f for f in report.findings if f.check.id == "iam.role-trust-cross-account"]
+    return cross
+
+
+@pytest.mark.terraform
+def test_the_stack_guards_another_accounts_trust_with_the_external_id(tmp_path: Path, account: Emulator) -> None:
+    """Applied as written: the role fails the check. With `assume_role_external_id` set, the next apply
+    writes the StringEquals sts:ExternalId condition and it passes; Terraform's output never shows the id."""
+    project, env = load(tmp_path / "config.yaml", account.endpoint, DECLARED_CROSS_ACCOUNT)
+    run = stack(env, tmp_path / "terraform")
+    workflow.plan(run)
+    workflow.apply(run)
+    unguarded = _cross_account_verdict(project, env)
+    assert unguarded.status is Status.FAIL and f"account {OTHER}" in unguarded.message
+    assert "without an assume_role_external_id" in unguarded.message
+
+    guarded_text = DECLARED_CROSS_ACCOUNT.replace(
+        "    grants:", f'    assume_role_external_id: "{VENDOR_ID}"\n    grants:'
+    )
+    project, env = load(tmp_path / "config.yaml", account.endpoint, guarded_text)
+    logged: list[str] = []
+    run = dataclasses.replace(stack(env, tmp_path / "terraform"), on_log=logged.append)
+    outcome = workflow.plan(run)
+    address = 'module.principals["deployer"].aws_iam_role.this[0]'
+    assert {c.address for c in outcome.summary.changes if c.action == "update"} == {address}
+    workflow.apply(run)
+    assert VENDOR_ID not in "\n".join(logged + outcome.lines())  # the plan shows the trust as (sensitive)
+
+    role = boto3.client("iam", endpoint_url=account.endpoint, region_name="us-east-1").get_role(
+        RoleName="trust-test-deployer"
+    )["Role"]
+    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{OTHER}:role/ci"]}
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": VENDOR_ID}}
+    guarded = _cross_account_verdict(project, env)
+    assert guarded.status is Status.PASS, guarded.message
+    again = workflow.plan(run)  # and what was applied is what the next plan wants
+    assert [c.address for c in again.summary.changes if c.action != "no-op"] == []

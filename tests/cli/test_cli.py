@@ -231,6 +231,22 @@ def test_preview_text_lists_each_resource_under_its_bucket() -> None:
     assert payload["settings"]["tables"]["photos"][0] == "keys: userId (S) / uploadedAt (N)"
 
 
+def test_preview_says_a_roles_external_id_is_set_and_never_shows_it(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        'version: 1\nproject: demo\nenvironments:\n  dev: {region: us-east-1, account: "111111111111"}\n'
+        "buckets:\n  docs: {}\nprincipals:\n  vendor:\n    kind: role\n"
+        '    assume_role_arns: ["arn:aws:iam::210987654321:role/vendor"]\n'
+        "    assume_role_external_id: do-not-echo-me\n    grants: [{bucket: docs, actions: [read]}]\n",
+        encoding="utf-8",
+    )
+    text = run("preview", "-c", str(config), "--env", "dev")
+    as_json = run("preview", "-c", str(config), "--env", "dev", "--format", "json")
+    assert text.exit_code == as_json.exit_code == 0
+    assert "    = assumable by: arn:aws:iam::210987654321:role/vendor (external id set)" in text.output
+    assert "do-not-echo-me" not in text.output + as_json.output
+
+
 @pytest.mark.parametrize("command", ["render", "preview", "bootstrap"])
 def test_unknown_env_is_one_line_with_did_you_mean(command: str) -> None:
     result = run(command, "-c", str(REPO / "config.yaml"), "--env", "prd")

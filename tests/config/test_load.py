@@ -1020,6 +1020,71 @@ def test_assume_role_arns_take_no_wildcard(problems_of: Callable[[str], list[Pro
     assert problem.path.startswith("principals.r.assume_role_arns")
 
 
+ROLE_HEAD = HEAD + "buckets:\n  b: {}\nprincipals:\n  r:\n"
+VENDOR = "arn:aws:iam::210987654321:role/vendor"
+
+
+def test_a_role_takes_an_external_id_for_its_assume_role_arns(write_config: Callable[..., Path]) -> None:
+    text = ROLE_HEAD + (
+        f"    kind: role\n    assume_role_arns: ['{VENDOR}']\n"
+        "    assume_role_external_id: 'vendor:id/1=a,b@c.d+e_f-g'\n"
+        "    grants: [{bucket: b, actions: [read]}]\n"
+    )
+    principal = load_project(write_config(text)).environments["dev"].principals["r"]
+    assert principal.spec.assume_role_external_id == "vendor:id/1=a,b@c.d+e_f-g"
+
+
+@pytest.mark.parametrize(
+    ("lines", "needle", "words"),
+    [
+        # on a user: it is a condition of a role's trust policy
+        (
+            "    assume_role_external_id: vendor-id\n",
+            "assume_role_external_id",
+            ("only applies to a role", "kind: role"),
+        ),
+        # on a role trusted only by services: services pass no external id
+        (
+            "    kind: role\n    assume_role_services: [ecs-tasks.amazonaws.com]\n"
+            "    assume_role_external_id: vendor-id\n",
+            "assume_role_external_id",
+            ("assume_role_arns", "there are none", "services pass no external id"),
+        ),
+    ],
+    ids=["user", "role-without-arns"],
+)
+def test_an_external_id_without_principals_to_pass_it_is_located(
+    problems_of: Callable[[str], list[Problem]], lines: str, needle: str, words: tuple[str, ...]
+) -> None:
+    text = ROLE_HEAD + lines + "    grants: [{bucket: b, actions: [read]}]\n"
+    [problem] = problems_of(text)
+    assert problem.path == "principals.r.assume_role_external_id"
+    assert problem.line == line_of(text, needle)
+    assert_says(problem, *words)
+
+
+@pytest.mark.parametrize("value", ["x", "has space", "semi;colon", "a" * 1225, "''", "caf\u00e9-id"])
+def test_an_external_id_outside_what_sts_accepts_is_located(
+    problems_of: Callable[[str], list[Problem]], value: str
+) -> None:
+    text = ROLE_HEAD + (
+        f"    kind: role\n    assume_role_arns: ['{VENDOR}']\n    assume_role_external_id: '{value}'\n"
+        "    grants: [{bucket: b, actions: [read]}]\n"
+    )
+    [problem] = problems_of(text)
+    assert problem.path == "principals.r.assume_role_external_id"
+    assert problem.line == line_of(text, "assume_role_external_id")
+
+
+def test_another_accounts_trust_without_an_external_id_is_no_config_error(write_config: Callable[..., Path]) -> None:
+    # An existing config must keep loading: the audit's iam.role-trust-cross-account and preview say it.
+    text = ROLE_HEAD + (
+        f"    kind: role\n    assume_role_arns: ['{VENDOR}']\n    grants: [{{bucket: b, actions: [read]}}]\n"
+    )
+    principal = load_project(write_config(text)).environments["dev"].principals["r"]
+    assert principal.spec.assume_role_external_id is None
+
+
 def test_dotenv_names_are_checked_by_validate(problems_of: Callable[[str], list[Problem]]) -> None:
     text = HEAD + (
         "buckets:\n  docs: {}\nprincipals:\n  app:\n"

@@ -234,8 +234,8 @@ GSI_KEYS = {"name", "hash_key", "range_key", "projection_type", "non_key_attribu
             "write_capacity"}
 LSI_KEYS = {"name", "range_key", "projection_type", "non_key_attributes"}
 TABLE_ENCRYPTION_KEYS = {"type", "kms_key_arn"}
-PRINCIPAL_KEYS = {"name", "kind", "path", "assume_role_services", "assume_role_arns", "permissions_boundary_arn",
-                  "grants"}
+PRINCIPAL_KEYS = {"name", "kind", "path", "assume_role_services", "assume_role_arns", "assume_role_external_id",
+                  "permissions_boundary_arn", "grants"}
 GRANT_KEYS = {"bucket", "table", "prefix", "actions"}
 
 FULL = """\
@@ -296,7 +296,8 @@ principals:
       - {table: items, actions: [read]}
   worker:
     kind: role
-    assume_role_arns: ["arn:aws:iam::111111111111:role/other"]
+    assume_role_arns: ["arn:aws:iam::111111111111:role/other", "arn:aws:iam::222222222222:role/vendor"]
+    assume_role_external_id: "vendor-issued-id"
     permissions_boundary_arn: "arn:aws:iam::aws:policy/PowerUserAccess"
     grants: [{table: items, actions: [write]}]
 """
@@ -361,6 +362,8 @@ def test_tfvars_spells_out_every_field_of_a_config_using_every_feature(write_con
     assert items["stream_view_type"] == "NEW_IMAGE"
     assert variables["principals"]["app"]["grants"][0] == {"bucket": "data", "table": None, "prefix": "p/",
                                                            "actions": ["read", "list"]}
+    assert variables["principals"]["worker"]["assume_role_external_id"] == "vendor-issued-id"
+    assert variables["principals"]["app"]["assume_role_external_id"] is None
 
 
 def test_tfvars_of_a_minimal_config_writes_nulls_not_missing_keys(write_config: Callable[..., Path]) -> None:

@@ -84,3 +84,29 @@ def test_each_resource_reads_as_what_it_makes(tmp_path: Path) -> None:
         "assumable by: lambda.amazonaws.com",
         "Allow s3:PutObject on arn:aws:s3:::varied-test-site/public/*",
     ]
+
+
+def test_a_roles_external_id_is_never_shown_and_its_absence_is_noted(tmp_path: Path) -> None:
+    roles = """\
+  vendor:
+    kind: role
+    assume_role_arns: ["arn:aws:iam::210987654321:role/vendor", "arn:aws:iam::123456789012:role/ci"]
+    assume_role_external_id: do-not-echo-me
+    grants: [{bucket: site, actions: [read]}]
+  open:
+    kind: role
+    assume_role_arns: ["arn:aws:iam::210987654321:role/vendor", "arn:aws:iam::123456789012:role/ci"]
+    grants: [{bucket: site, actions: [read]}]
+"""
+    (tmp_path / "config.yaml").write_text(CONFIG + roles, encoding="utf-8")
+    settings = resource_settings(load_project(tmp_path / "config.yaml").environment("test"))["principals"]
+    assert settings["vendor"][1] == (
+        "assumable by: arn:aws:iam::210987654321:role/vendor, arn:aws:iam::123456789012:role/ci (external id set)"
+    )
+    assert "do-not-echo-me" not in str(settings)
+    assert not any(line.startswith("note:") for line in settings["vendor"])
+    assert settings["open"][2] == (
+        "note: account 210987654321 may assume it without an external id "
+        "(the audit's iam.role-trust-cross-account fails it; set assume_role_external_id)"
+    )
+    assert not any(line.startswith("note:") for line in settings["ingest"])

@@ -7,6 +7,7 @@ and, without IAM enforcement, that a deleted key is refused (the tests that need
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import stat
 from collections.abc import Callable
@@ -162,6 +163,22 @@ def test_issue_refuses_a_role_and_says_how_roles_are_used(
         "taskRoleArn" in result.stderr and "instance profile" in result.stderr and "assume_role_arns" in result.stderr
     )
     assert "Traceback" not in result.output and not (tmp_path / ".env").exists()
+
+
+def test_role_guidance_names_the_external_id_a_caller_must_pass(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        'version: 1\nproject: demo\nenvironments:\n  dev: {region: us-east-1, account: "111111111111"}\n'
+        "buckets:\n  docs: {}\nprincipals:\n  vendor:\n    kind: role\n"
+        '    assume_role_arns: ["arn:aws:iam::210987654321:role/vendor"]\n'
+        "    assume_role_external_id: do-not-echo-me\n    grants: [{bucket: docs, actions: [read]}]\n",
+        encoding="utf-8",
+    )
+    principal = load_project(config).environment("dev").principal("vendor")
+    guidance = keys.role_guidance(principal)
+    assert "a profile with role_arn and external_id" in guidance and "do-not-echo-me" not in guidance
+    plain = dataclasses.replace(principal, spec=principal.spec.model_copy(update={"assume_role_external_id": None}))
+    assert "a profile with role_arn, or AWS_ROLE_ARN" in keys.role_guidance(plain)
 
 
 def test_unknown_principal_gets_a_did_you_mean(moto: Emulator, deploy: Callable[..., Deployed], tmp_path: Path) -> None:

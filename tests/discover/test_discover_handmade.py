@@ -175,3 +175,59 @@ def test_an_autoscaled_table(tmp_path: Path, account: Emulator) -> None:
         "aws_appautoscaling_policy.write[0]": "dynamodb/table/shop-carts/dynamodb:table:WriteCapacityUnits/"
         "DynamoDBWriteCapacityUtilization:table/shop-carts",
     }
+
+
+VENDOR = "arn:aws:iam::210987654321:root"
+EXTERNAL_ID = {"StringEquals": {"sts:ExternalId": "vendor-issued-id"}}
+
+
+def test_a_vendor_role_with_an_external_id(tmp_path: Path, account: Emulator) -> None:
+    """The console's "Another AWS account" role with "Require external ID": the condition becomes
+    assume_role_external_id. Trusts config.yaml cannot say with one id are left out and reported."""
+    s3 = boto3.client("s3", endpoint_url=account.endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    iam = boto3.client("iam", endpoint_url=account.endpoint, region_name="us-east-1")
+    own = "arn:aws:iam::123456789012:role/ci"
+    trusts = {
+        # as the console writes it: a bare string principal, no Sid
+        "shop-vendor": [
+            {"Effect": "Allow", "Principal": {"AWS": VENDOR}, "Action": "sts:AssumeRole", "Condition": EXTERNAL_ID}
+        ],
+        # one principal trusted with the id, another without: one assume_role_external_id cannot say it
+        "shop-mixed": [
+            {"Effect": "Allow", "Principal": {"AWS": VENDOR}, "Action": "sts:AssumeRole", "Condition": EXTERNAL_ID},
+            {"Effect": "Allow", "Principal": {"AWS": own}, "Action": "sts:AssumeRole"},
+        ],
+        # another condition beside the id: not written (as before)
+        "shop-org": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": VENDOR},
+                "Action": "sts:AssumeRole",
+                "Condition": {**EXTERNAL_ID, "Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            }
+        ],
+    }
+    read = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::{BUCKET}/*"}],
+    }
+    for name, statements in trusts.items():
+        document = {"Version": "2012-10-17", "Statement": statements}
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(document))
+        iam.put_role_policy(RoleName=name, PolicyName="bucket-access", PolicyDocument=json.dumps(read))
+    project, env = pointed(EMPTY, tmp_path / "config.yaml", account.endpoint, "test")
+    found = discover(project, env)
+    unexpressed = {r.name: r.message for r in found.remarks if r.category == "could-not-express"}
+
+    vendor = found.principals["shop-vendor"].spec
+    assert (vendor["assume_role_arns"], vendor["assume_role_external_id"]) == ([VENDOR], "vendor-issued-id")
+    assert "shop-vendor" not in unexpressed
+    discovered = load_discovered(project, found)  # the written config loads, and renders the condition back
+    assert discovered.principals["shop-vendor"].spec.assume_role_external_id == "vendor-issued-id"
+
+    mixed = found.principals["shop-mixed"].spec
+    assert mixed["assume_role_arns"] == [own] and "assume_role_external_id" not in mixed
+    assert VENDOR in unexpressed["shop-mixed"] and "beside principals trusted without one" in unexpressed["shop-mixed"]
+    assert found.principals["shop-org"].omitted and "conditions" in unexpressed["shop-org"]
+    assert "vendor-issued-id" not in " ".join(r.message + str(r.advice) for r in found.remarks)

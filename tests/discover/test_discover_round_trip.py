@@ -102,6 +102,12 @@ principals:
       - {bucket: site, prefix: public/, actions: [write, delete]}
       - {bucket: logs, actions: [list]}
       - {table: blobs, actions: [write]}
+  vendor:
+    kind: role
+    assume_role_arns: ["arn:aws:iam::210987654321:role/vendor", "arn:aws:iam::123456789012:role/ci"]
+    assume_role_external_id: "vendor-issued:id/42"
+    grants:
+      - {bucket: logs, actions: [read]}
 """
 
 
@@ -173,6 +179,9 @@ def test_a_varied_config_round_trips(tmp_path: Path, account: Emulator) -> None:
     assert vault.access_logging is not None and vault.access_logging.target_bucket == "logs"
     assert discovered.principals["reader"].arn == env.principals["reader"].arn  # the path is kept
     assert discovered.principals["ingest"].spec.assume_role_arns == ["arn:aws:iam::123456789012:root"]
+    # The trust's sts:ExternalId condition comes back as assume_role_external_id, not dropped
+    assert discovered.principals["vendor"].spec.assume_role_external_id == "vendor-issued:id/42"
+    assert discovered.principals["ingest"].spec.assume_role_external_id is None
 
 
 def test_the_discovered_config_loads_and_the_fragment_is_its_resources(tmp_path: Path, account: Emulator) -> None:

@@ -45,3 +45,31 @@ def test_missing_secret_or_bad_line_is_an_error_without_values(tmp_path: Path) -
     assert SECRET not in str(info.value) and ":1: expected NAME=VALUE" in str(info.value)
     with pytest.raises(CredentialsError, match="cannot read"):
         read_credentials_file(tmp_path / "missing.env")
+
+
+@pytest.mark.parametrize("external_id", [None, "vendor-issued-id"])
+def test_assuming_a_role_passes_the_external_id_its_trust_asks_for(external_id: str | None) -> None:
+    # moto does not evaluate trust policy conditions, so the request itself is what is checked here.
+    import boto3
+    from botocore.stub import Stubber
+
+    from toolkit.health.credentials import ROLE_SESSION_NAME, assume_role
+
+    session = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", region_name="us-east-1")
+    sts = session.client("sts")
+    role = "arn:aws:iam::123456789012:role/vendor"
+    expected = {"RoleArn": role, "RoleSessionName": ROLE_SESSION_NAME, "DurationSeconds": 900}
+    if external_id is not None:
+        expected["ExternalId"] = external_id
+    credentials = {
+        "AccessKeyId": "ASIAEXAMPLE0000000",
+        "SecretAccessKey": "s" * 40,
+        "SessionToken": "t",
+        "Expiration": "2030-01-01T00:00:00Z",
+    }
+    with Stubber(sts) as stub:
+        stub.add_response("assume_role", {"Credentials": credentials}, expected)
+        operator = type("Operator", (), {"client": lambda self, *a, **k: sts})()
+        got = assume_role(operator, role_arn=role, endpoint=None, region="us-east-1", external_id=external_id)
+        stub.assert_no_pending_responses()
+    assert got.session_token == "t"

@@ -115,6 +115,41 @@ def test_bucket_policies_match_the_policy_model(config: Path, env_name: str, tmp
     assert_policies_and_logging_match_the_model(load_project(config).environment(env_name), tmp_path)
 
 
+TRUST_CONFIG = """
+version: 1
+project: trust
+environments:
+  prod: {region: us-east-1, account: "222222222222"}
+buckets:
+  docs: {}
+principals:
+  vendor:
+    kind: role
+    assume_role_services: [ecs-tasks.amazonaws.com]
+    assume_role_arns: ["arn:aws:iam::210987654321:role/vendor", "arn:aws:iam::222222222222:role/ci"]
+    assume_role_external_id: "vendor-issued:id/42"
+    grants: [{bucket: docs, actions: [read]}]
+  own:
+    kind: role
+    assume_role_arns: ["arn:aws:iam::222222222222:role/ci"]
+    grants: [{bucket: docs, actions: [read]}]
+"""
+
+
+def test_the_external_id_is_a_condition_on_the_trust_of_assume_role_arns(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(TRUST_CONFIG)
+    env = load_project(config).environment("prod")
+    found = resources(evaluate(env, tmp_path))
+    assert observed_principals(found, env.account) == desired_state(env)["principals"]
+    roles = of_type(found, "aws_iam_role")
+    services, principals = json.loads(roles["vendor"]["assume_role_policy"])["Statement"]
+    assert "Condition" not in services  # services pass no external id
+    assert principals["Condition"] == {"StringEquals": {"sts:ExternalId": "vendor-issued:id/42"}}
+    [own] = json.loads(roles["own"]["assume_role_policy"])["Statement"]
+    assert "Condition" not in own
+
+
 LOGGING_CONFIG = """
 version: 1
 project: acme-lms

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cargohold_core.config.desired import index_state, lifecycle_filter
+from cargohold_core.config.desired import index_state, lifecycle_filter, trust_state
 
 UNREADABLE = "(not readable offline)"
 
@@ -223,6 +223,7 @@ def observed_principals(found: dict[str, dict[str, Any]], account: str) -> dict[
             "kind": kind,
             "arn": f"arn:aws:iam::{account}:{kind}{principal.get('path') or '/'}{principal['name']}",
             "policy": json.loads(policy["policy"]),
+            "trust_policy": trust_state(json.loads(principal["assume_role_policy"])) if kind == "role" else None,
             "permissions_boundary_arn": known(principal.get("permissions_boundary")),
             "tags": principal["tags_all"],
         }

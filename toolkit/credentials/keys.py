@@ -220,11 +220,15 @@ def user_principal(env: Environment, key: str) -> Principal:
 
 def role_guidance(principal: Principal) -> str:
     services = ", ".join(principal.spec.assume_role_services) or "none yet"
+    how = "a profile with role_arn, or AWS_ROLE_ARN"
+    if principal.spec.assume_role_external_id is not None:
+        # AWS_ROLE_ARN (web identity) passes no external id; a profile's external_id does
+        how = "a profile with role_arn and external_id: the role's trust asks for its assume_role_external_id"
     return (
         f"on ECS set the task definition's taskRoleArn to {principal.arn}; on EC2 attach it through an instance "
         "profile; on Lambda make it the execution role (the service must be in the role's "
         f"assume_role_services: {services}). Outside AWS, list the caller in principals.{principal.key}."
-        "assume_role_arns and let the SDK assume it (a profile with role_arn, or AWS_ROLE_ARN). Put no keys in "
+        f"assume_role_arns and let the SDK assume it ({how}). Put no keys in "
         ".env: the SDK's default credential chain finds the role's credentials"
     )
 

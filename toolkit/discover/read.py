@@ -17,9 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from cargohold_core import aws
 from cargohold_core.config import names
-from cargohold_core.config.model import Environment, Project
+from cargohold_core.config.model import Environment, Project, trust_document
+from cargohold_core.config.schema import ExternalId, PrincipalSpec
 from cargohold_core.errors import CargoholdError
 from toolkit.audit import policy
 from toolkit.audit.fetch import CannotRead, error_text
@@ -1063,59 +1066,88 @@ def _trust(document: Any, item: Discovered, found: Discovery) -> None:
     doc = _doc(document)
     services: list[str] = []
     arns: list[str] = []
+    guarded: dict[str, list[str]] = {}  # external id -> the AWS principals of the statements it guards
     leftovers = []
     for s in policy.statements(doc):
         actions = policy.as_list(s.get("Action"))
         principal = s.get("Principal") or {}
-        if (
+        plain = (
             s.get("Effect") == "Allow"
             and actions in (["sts:AssumeRole"],)
-            and not s.get("Condition")
             and isinstance(principal, dict)
             and set(principal) <= {"Service", "AWS"}
-        ):
+        )
+        guard = _external_id(s.get("Condition")) if plain and set(principal) == {"AWS"} else None
+        if plain and not s.get("Condition"):
             services += [str(x) for x in policy.as_list(principal.get("Service"))]
             arns += [str(x) for x in policy.as_list(principal.get("AWS"))]
+        elif guard is not None:
+            guarded.setdefault(guard, []).extend(str(x) for x in policy.as_list(principal.get("AWS")))
         else:
             leftovers.append(s.get("Sid") or f"{s.get('Effect')} {actions} for {principal}")
+    external_id: str | None = None
+    if len(guarded) == 1 and not arns:
+        # cargohold's one statement for assume_role_arns, with its sts:ExternalId condition
+        [(external_id, arns)] = guarded.items()
+    unwritten = bool(guarded) and external_id is None
+    if unwritten:
+        found.remark(
+            UNEXPRESSED,
+            item,
+            f"the trust policy lets {', '.join(sorted({a for g in guarded.values() for a in g}))} assume the role "
+            f"only with an external id ({'beside principals trusted without one' if arns else 'several ids'}); "
+            "config.yaml has one assume_role_external_id for all of assume_role_arns, so these statements are "
+            "not written and apply rewrites the trust policy without them",
+            "give those callers a role of their own (with its assume_role_external_id), or keep this role out of "
+            "cargohold (--match)",
+        )
     arns = [a if a.startswith("arn:") else f"arn:aws:iam::{a}:root" for a in arns]
     if services:
         item.spec["assume_role_services"] = sorted(set(services))
     if arns:
         item.spec["assume_role_arns"] = sorted(set(arns))
+    if external_id is not None:
+        item.spec["assume_role_external_id"] = external_id
     if leftovers:
         found.remark(
             UNEXPRESSED,
             item,
             f"trust policy statements {', '.join(map(str, leftovers))} (conditions, federation or other actions) "
             "cannot be written; apply rewrites the trust policy without them",
-            "keep this role out of cargohold (--match) if it is assumed through OIDC/SAML or with conditions",
+            "keep this role out of cargohold (--match) if it is assumed through OIDC/SAML or with conditions "
+            "other than one sts:ExternalId",
         )
     if not services and not arns:
         item.omitted = "its trust policy names no service or account cargohold can write"
-    elif not leftovers and canonical(doc) != canonical(_module_trust(services, arns)):
+    elif not leftovers and not unwritten and canonical(doc) != canonical(_module_trust(services, arns, external_id)):
         found.remark(CHANGE, item, "the trust policy is rewritten in cargohold's layout (same principals)")
 
 
-def _module_trust(services: list[str], arns: list[str]) -> dict[str, Any]:
+def _external_id(condition: Any) -> str | None:
+    """The id of a condition that is exactly `StringEquals sts:ExternalId` with one value, as
+    `assume_role_external_id` writes it; None for any other condition."""
+    if not isinstance(condition, dict) or list(condition) != ["StringEquals"]:
+        return None
+    block = condition["StringEquals"]
+    if not isinstance(block, dict) or len(block) != 1:
+        return None
+    [(key, value)] = block.items()
+    values = policy.as_list(value)
+    if str(key).lower() != "sts:externalid" or len(values) != 1 or not isinstance(values[0], str):
+        return None
+    try:
+        TypeAdapter(ExternalId).validate_python(values[0])
+    except ValidationError:
+        return None  # not an id config.yaml can hold (STS would not accept it either)
+    return values[0]
+
+
+def _module_trust(services: list[str], arns: list[str], external_id: str | None) -> dict[str, Any]:
     """The iam-principal module's assume_role_policy."""
-    statements: list[dict[str, Any]] = []
-    if services:
-        statements.append(
-            {
-                "Sid": "Services",
-                "Effect": "Allow",
-                "Principal": {"Service": sorted(set(services))},
-                "Action": "sts:AssumeRole",
-            }
-        )
-    if arns:
-        statements.append(
-            {
-                "Sid": "Principals",
-                "Effect": "Allow",
-                "Principal": {"AWS": sorted(set(arns))},
-                "Action": "sts:AssumeRole",
-            }
-        )
-    return {"Version": "2012-10-17", "Statement": statements}
+    spec = PrincipalSpec.model_construct(
+        kind="role",
+        assume_role_services=sorted(set(services)),
+        assume_role_arns=sorted(set(arns)),
+        assume_role_external_id=external_id,
+    )
+    return trust_document(spec) or {}

@@ -118,10 +118,14 @@ def loose_permissions(path: Path) -> bool:
     return bool(mode & (stat.S_IRWXG | stat.S_IRWXO))
 
 
-def assume_role(operator: boto3.Session, *, role_arn: str, endpoint: str | None, region: str) -> PrincipalCredentials:
-    """The role's temporary credentials, assumed with the operator's (15 minutes, session 'cargohold-health')."""
+def assume_role(
+    operator: boto3.Session, *, role_arn: str, endpoint: str | None, region: str, external_id: str | None = None
+) -> PrincipalCredentials:
+    """The role's temporary credentials, assumed with the operator's (15 minutes, session 'cargohold-health'),
+    passing the external id its trust policy asks for (config.yaml's assume_role_external_id)."""
     sts: Any = operator.client("sts", endpoint_url=endpoint, region_name=region)
-    answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME, DurationSeconds=900)
+    extra = {} if external_id is None else {"ExternalId": external_id}
+    answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME, DurationSeconds=900, **extra)
     creds = answer["Credentials"]
     return PrincipalCredentials(
         access_key_id=creds["AccessKeyId"],

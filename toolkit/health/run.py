@@ -104,7 +104,11 @@ def _principal_ready(run: Run, principal: Principal, credentials: Path | None) -
                 warning = f" (warning: {credentials} is readable by other users: chmod 600 it)"
         elif principal.spec.kind == "role":
             run.credentials = assume_role(
-                run.operator, role_arn=principal.arn, endpoint=run.env.endpoint, region=run.env.region
+                run.operator,
+                role_arn=principal.arn,
+                endpoint=run.env.endpoint,
+                region=run.env.region,
+                external_id=principal.spec.assume_role_external_id,
             )
         else:
             d = missing_credentials(f"principal '{principal.key}' (an IAM user)")

@@ -70,12 +70,19 @@ locals {
         Principal = { Service = var.assume_role_services }
         Action    = "sts:AssumeRole"
       }] : [],
-      length(var.assume_role_arns) > 0 ? [{
-        Sid       = "Principals"
-        Effect    = "Allow"
-        Principal = { AWS = var.assume_role_arns }
-        Action    = "sts:AssumeRole"
-      }] : [],
+      length(var.assume_role_arns) > 0 ? [merge(
+        {
+          Sid       = "Principals"
+          Effect    = "Allow"
+          Principal = { AWS = var.assume_role_arns }
+          Action    = "sts:AssumeRole"
+        },
+        # Another account's principal passes the id it was given (the confused deputy); services pass none.
+        # Whether one is set is no secret: without one, the trust policy stays readable in plans.
+        nonsensitive(var.assume_role_external_id == null) ? {} : {
+          Condition = { StringEquals = { "sts:ExternalId" = var.assume_role_external_id } }
+        },
+      )] : [],
     )
   })
 }
@@ -116,6 +123,10 @@ resource "aws_iam_user" "this" {
       condition     = length(var.assume_role_services) + length(var.assume_role_arns) == 0
       error_message = "assume_role_services and assume_role_arns only apply to kind = \"role\"; empty them for a user."
     }
+    precondition {
+      condition     = var.assume_role_external_id == null
+      error_message = "assume_role_external_id only applies to kind = \"role\" (a condition of its trust policy); set it to null for a user."
+    }
   }
 }
 
@@ -155,6 +166,10 @@ resource "aws_iam_role" "this" {
     precondition {
       condition     = length(var.assume_role_services) + length(var.assume_role_arns) > 0
       error_message = "A role needs someone to assume it: set assume_role_services (e.g. [\"ecs-tasks.amazonaws.com\"]) and/or assume_role_arns."
+    }
+    precondition {
+      condition     = var.assume_role_external_id == null || length(var.assume_role_arns) > 0
+      error_message = "assume_role_external_id is passed by the principals in assume_role_arns, and there are none: add them, or set it to null (services pass no external id)."
     }
   }
 }

@@ -51,6 +51,22 @@ variable "assume_role_arns" {
   }
 }
 
+variable "assume_role_external_id" {
+  description = "Role only, with assume_role_arns: the sts:ExternalId those principals must pass (the statement that trusts them gets a StringEquals condition on it); null = no condition. Not a secret to AWS, but kept out of plan output."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    # RE2 repeats at most 1000 times: the length is checked apart.
+    condition = var.assume_role_external_id == null ? true : (
+      length(var.assume_role_external_id) >= 2 && length(var.assume_role_external_id) <= 1224 &&
+      can(regex("^[[:alnum:]_+=,.@:/-]+$", var.assume_role_external_id))
+    )
+    error_message = "assume_role_external_id is 2-1224 characters of letters, digits and _ + = , . @ : / -, as the third party gave it to you; or null."
+  }
+}
+
 variable "permissions_boundary_arn" {
   description = "ARN of a managed policy used as permissions boundary; null = none."
   type        = string

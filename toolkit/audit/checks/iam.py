@@ -324,10 +324,11 @@ TRUST_CROSS_ACCOUNT = define(
     'confused deputy), "StringEquals": {"aws:PrincipalOrgID": "o-..."} for an account of your own '
     'organisation, or "Bool": {"aws:MultiFactorAuthPresent": "true"} for people. Trust a role in the other '
     "account rather than its root.",
-    config_fix="# cargohold's iam-principal module writes no condition into a trust policy yet: a role whose\n"
-    "# assume_role_arns names another account fails this check. Keep such a role out of config.yaml, or waive\n"
-    "# the finding with the reason the account is trusted:\n"
-    "principals:\n  ROLE:\n    assume_role_arns: []   # only principals of this account",
+    config_fix="# The principals of assume_role_arns must then pass the id (sts:ExternalId) to assume the role.\n"
+    "# For an organisation's own account or for MFA (no config.yaml key), waive the finding with the reason.\n"
+    "principals:\n  ROLE:\n    kind: role\n"
+    '    assume_role_arns: ["arn:aws:iam::210987654321:role/vendor"]\n'
+    "    assume_role_external_id: EXTERNAL-ID   # the id the third party gave you",
     security_hub=[],
     checkov=["CKV_AWS_61"],
 )
@@ -341,10 +342,15 @@ def role_trust_cross_account(p: PrincipalInfo, want: PrincipalSpec | None) -> Ve
     if trust.cross_account:
         text = "another account may assume the role without a guard: " + "; ".join(trust.cross_account)
         declared = [a for a in (want.assume_role_arns if want else []) if a.split(":")[4] != p.account]
-        if declared:
+        if declared and want is not None and want.assume_role_external_id is None:
             text += (
-                f". config.yaml's assume_role_arns declares {', '.join(declared)}, and cargohold writes no "
-                "sts:ExternalId condition for it"
+                f". config.yaml's assume_role_arns declares {', '.join(declared)} without an "
+                "assume_role_external_id: set it, and apply writes the sts:ExternalId condition"
+            )
+        elif declared:
+            text += (
+                ". config.yaml sets assume_role_external_id, but the live trust policy lacks its condition: "
+                "apply writes it"
             )
         return bad(text, details={"statements": trust.cross_account})
     message = "no other account may assume the role unguarded"

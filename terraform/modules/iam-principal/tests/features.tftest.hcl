@@ -195,6 +195,36 @@ run "role_arns_only" {
   }
 }
 
+run "role_arns_with_external_id" {
+  command = plan
+
+  variables {
+    kind                    = "role"
+    assume_role_services    = ["ecs-tasks.amazonaws.com"]
+    assume_role_arns        = ["arn:aws:iam::210987654321:role/vendor"]
+    assume_role_external_id = "vendor-issued-id"
+  }
+
+  assert {
+    condition = nonsensitive(jsondecode(aws_iam_role.this[0].assume_role_policy).Statement) == [
+      {
+        Sid       = "Services"
+        Effect    = "Allow"
+        Principal = { Service = ["ecs-tasks.amazonaws.com"] }
+        Action    = "sts:AssumeRole"
+      },
+      {
+        Sid       = "Principals"
+        Effect    = "Allow"
+        Principal = { AWS = ["arn:aws:iam::210987654321:role/vendor"] }
+        Action    = "sts:AssumeRole"
+        Condition = { StringEquals = { "sts:ExternalId" = "vendor-issued-id" } }
+      },
+    ]
+    error_message = "The external id is a StringEquals condition on the Principals statement only (services pass none)."
+  }
+}
+
 run "role_policy_attachment" {
   command = plan
 

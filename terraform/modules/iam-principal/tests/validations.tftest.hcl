@@ -228,6 +228,40 @@ run "user_with_assume_role_principals" {
   expect_failures = [aws_iam_user.this]
 }
 
+run "external_id_not_in_sts_form" {
+  command = plan
+
+  variables {
+    kind                    = "role"
+    assume_role_arns        = ["arn:aws:iam::210987654321:role/vendor"]
+    assume_role_external_id = "has spaces"
+  }
+
+  expect_failures = [var.assume_role_external_id]
+}
+
+run "user_with_external_id" {
+  command = plan
+
+  variables {
+    assume_role_external_id = "vendor-issued-id"
+  }
+
+  expect_failures = [aws_iam_user.this]
+}
+
+run "role_external_id_without_arns" {
+  command = plan
+
+  variables {
+    kind                    = "role"
+    assume_role_services    = ["ecs-tasks.amazonaws.com"]
+    assume_role_external_id = "vendor-issued-id"
+  }
+
+  expect_failures = [aws_iam_role.this]
+}
+
 run "role_without_assume_role_principals" {
   command = plan
 
