@@ -460,13 +460,17 @@ def check_access_log_target(
     by_name = {name: key for key, name in bucket_names.items()}
     key = target if target in buckets else by_name.get(target)
     if key is None:
+        if names.check_bucket(target):
+            return  # not a valid name either: check_bucket reports it
         guess = near_miss(target, buckets)
-        if guess and not names.check_bucket(target):  # an invalid name is reported by check_bucket
+        named = None if guess else near_miss(target, by_name)
+        if guess or named:
+            meant = f"'{guess}'" if guess else f"'{named}' (bucket '{by_name[str(named)]}')"
             checker.add(
                 where,
-                f"'{target}' is not a bucket key of this config; did you mean '{guess}'?"
+                f"'{target}' is not a bucket of this config; did you mean {meant}?"
                 " (as written it is taken as the name of a bucket outside this config)",
-                f"write `target_bucket: {guess}`, or an outside bucket's full AWS name",
+                f"write `target_bucket: {guess or by_name[str(named)]}`, or an outside bucket's full AWS name",
             )
         return
     target_spec = buckets[key]

@@ -70,6 +70,13 @@ REFUSED = [
         ("did you mean 'access-logs'?", "outside this config", "target_bucket: access-logs"),
     ),
     (
+        "log-target-typo-of-an-aws-name",
+        "buckets:\n  access-logs: {}\n  app:\n    access_logging: {target_bucket: demo-dev-acces-logs}\n",
+        "target_bucket: demo-dev-acces-logs",
+        "buckets.app.access_logging.target_bucket",
+        ("did you mean 'demo-dev-access-logs' (bucket 'access-logs')?", "target_bucket: access-logs"),
+    ),
+    (
         "bucket-kms-key-other-region",
         "buckets:\n  b:\n    encryption:\n"
         "      type: sse-kms\n      kms_key_arn: 'arn:aws:kms:eu-west-1:111111111111:key/abc'\n",
