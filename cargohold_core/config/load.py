@@ -3,6 +3,11 @@
 Resources are validated once per environment after that environment's overrides are merged in, so
 a mistake in an override is reported at the override's own line. Identical problems from several
 environments collapse into one.
+
+Every problem in one run: a resource (or environment) that fails the schema is validated again without
+the fields that failed, and the cross-field rules run on what is left, beside the schema's errors. What
+a rule would say about a field that did not parse is dropped (it would only be about the default that
+stands in for it), so no problem is reported twice or as a follow-on of another.
 """
 
 from __future__ import annotations

@@ -470,7 +470,7 @@ def check_access_log_target(
                 where,
                 f"'{target}' is not a bucket of this config; did you mean {meant}?"
                 " (as written it is taken as the name of a bucket outside this config)",
-                f"write `target_bucket: {guess or by_name[str(named)]}`, or an outside bucket's full AWS name",
+                f"write `target_bucket: {guess or by_name[str(named)]}` to log into that bucket of this config",
             )
         return
     target_spec = buckets[key]

@@ -67,7 +67,7 @@ REFUSED = [
         "buckets:\n  access-logs: {}\n  app:\n    access_logging: {target_bucket: acces-logs}\n",
         "target_bucket: acces-logs",
         "buckets.app.access_logging.target_bucket",
-        ("did you mean 'access-logs'?", "outside this config", "target_bucket: access-logs"),
+        ("did you mean 'access-logs'?", "outside this config", "`target_bucket: access-logs`"),
     ),
     (
         "log-target-typo-of-an-aws-name",
