@@ -18,6 +18,36 @@ def did_you_mean(word: str, choices: typing.Iterable[str]) -> str | None:
     return match[0] if match else None
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) that turn `a` into `b`."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]
+
+
+def near_miss(word: str, choices: typing.Iterable[str]) -> str | None:
+    """The choice `word` is most likely a typo of: one or two edits away (one for short words), else None.
+
+    Stricter than `did_you_mean`, for deciding that a value is wrong rather than only suggesting."""
+    limit = 1 if len(word) <= 5 else 2
+    best: tuple[int, str] | None = None
+    for choice in choices:
+        if choice == word:
+            return None
+        distance = edit_distance(word, choice)
+        if distance <= limit and (best is None or distance < best[0]):
+            best = (distance, choice)
+    return best[1] if best else None
+
+
 def _unwrap(annotation: Any) -> list[Any]:
     """The concrete types inside Optional/Annotated/list/dict, for walking a model by key path."""
     origin = typing.get_origin(annotation)

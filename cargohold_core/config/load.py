@@ -3,13 +3,20 @@
 Resources are validated once per environment after that environment's overrides are merged in, so
 a mistake in an override is reported at the override's own line. Identical problems from several
 environments collapse into one.
+
+Every problem in one run: a resource (or environment) that fails the schema is validated again without
+the fields that failed, and the cross-field rules run on what is left, beside the schema's errors. What
+a rule would say about a field that did not parse is dropped (it would only be about the default that
+stands in for it), so no problem is reported twice or as a follow-on of another.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import functools
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +35,7 @@ from cargohold_core.config.model import (
     Table,
     policy_document,
 )
-from cargohold_core.config.schema import ENV_NAME, ConfigFile, EnvironmentSpec, Resources, StateSettings
+from cargohold_core.config.schema import _PROJECT_NAME, ENV_NAME, ConfigFile, EnvironmentSpec, Resources, StateSettings
 from cargohold_core.config.yamlsource import Document, KeyPath, Location
 from cargohold_core.errors import ConfigError, Problem
 
@@ -76,16 +83,18 @@ def resolve(doc: Document) -> tuple[ConfigFile, dict[str, Environment]]:
     for env_name, raw_env in raw_envs.items() or [(None, {})]:
         merged, merged_doc, merge_problems = _merged(doc, env=env_name)
         problems.extend(merge_problems)
-        resources, resource_problems = _validate_resources(merged, merged_doc)
+        resources, resource_problems, partial = _validate_resources(merged, merged_doc)
         if env_name is None:
             problems.extend(resource_problems)
             continue
-        spec = config.environments[env_name] if config else _fallback_spec(raw_env)
+        # The environment's own settings, as far as they parsed (their errors are reported above).
+        spec, env_partial = (config.environments[env_name], _Partial()) if config else _environment_spec(raw_env)
         settings = config or _fallback_top(doc.data)
         declared = {
             kind: set(merged.get(kind) or {}) if isinstance(merged.get(kind), dict) else set() for kind in KINDS
         }
-        env, env_problems = _environment(settings, env_name, spec, resources, merged_doc, declared)
+        partial[("environments", env_name)] = env_partial
+        env, env_problems = _environment(settings, env_name, spec, resources, merged_doc, declared, partial)
         if ENV_NAME.match(env_name):  # else names made from it repeat the one problem already reported
             per_env[env_name] = resource_problems + env_problems
         else:
@@ -117,13 +126,66 @@ def _label_environments(per_env: dict[str, list[Problem]]) -> list[Problem]:
     return labelled
 
 
-def _validate_resources(merged: dict[str, Any], doc: Document) -> tuple[Resources, list[Problem]]:
+@dataclasses.dataclass(frozen=True)
+class _Partial:
+    """What of a resource's (or environment's) own settings did not parse, so the rules run on the rest.
+
+    `unknown` names its top-level fields whose value is not known: invalid (the schema reported it; the
+    field is left at its default), or the field a misspelt key was probably meant to be. `rules` is False
+    when what parsed is too little (a required field, or a field the others depend on, is unknown), and
+    then only the name is checked. `raw` is what was written, for the name of a resource that did not parse.
+    """
+
+    unknown: frozenset[str] = frozenset()
+    rules: bool = True
+    raw: Any = None
+
+
+# Fields whose value decides what the others mean: with one of them unknown, a rule about the others
+# (capacity on an on-demand table, assume_role_* on a user) would only be about the default.
+_PIVOTS = {"tables": {"billing"}, "principals": {"kind"}, "buckets": set[str]()}
+
+
+def _salvage(
+    validate: Callable[[dict[str, Any]], Any], raw: Any, exc: ValidationError, *, depth: int, known: list[str]
+) -> tuple[Any, _Partial]:
+    """Validate `raw` again without the top-level fields that failed (and without unknown keys); returns the
+    result (None when even that fails) and what is not known. `depth` is where the field is in an error's loc."""
+    if not isinstance(raw, dict):
+        return None, _Partial(rules=False, raw=raw)
+    dropped: set[str] = set()
+    unknown: set[str] = set()
+    for error in exc.errors():
+        loc = error["loc"]
+        if len(loc) <= depth:
+            return None, _Partial(rules=False, raw=raw)
+        field = str(loc[depth])
+        dropped.add(field)
+        if field in known:
+            unknown.add(field)
+        elif len(loc) == depth + 1 and error["type"] == "extra_forbidden":
+            meant = did_you_mean(field, known)
+            if meant and meant not in raw:
+                unknown.add(meant)
+    try:
+        result = validate({k: v for k, v in raw.items() if k not in dropped})
+    except ValidationError:
+        return None, _Partial(unknown=frozenset(unknown), rules=False, raw=raw)
+    return result, _Partial(unknown=frozenset(unknown), raw=raw)
+
+
+def _validate_resources(
+    merged: dict[str, Any], doc: Document
+) -> tuple[Resources, list[Problem], dict[tuple[str, str], _Partial]]:
     """Validate each resource on its own, so one bad bucket does not hide another's problems.
 
-    Invalid resources are left out of the result; references to them are not reported again.
+    A resource that fails is validated again without its failing fields, so the rules still run on what
+    parsed (see `_Partial`); one that cannot be is left out of the result (only its name is checked), and
+    references to it are not reported again.
     """
     problems: list[Problem] = []
     valid: dict[str, dict[str, Any]] = {}
+    partial: dict[tuple[str, str], _Partial] = {}
     for kind in KINDS:
         section = merged.get(kind, {})
         if not isinstance(section, dict):
@@ -133,15 +195,39 @@ def _validate_resources(merged: dict[str, Any], doc: Document) -> tuple[Resource
                 problems.extend(problems_from(exc, doc=doc, model=Resources))
             continue
         valid[kind] = {}
+        model = Resources.model_fields[kind].annotation
+        fields = list(typing.get_args(model)[1].model_fields)
+
         for key, raw in section.items():
+
+            def validate(raw: Any, kind: str = kind, key: str = key) -> Any:
+                return Resources.model_validate({kind: {key: raw}}).model_dump(exclude_unset=True)[kind][key]
+
             try:
-                valid[kind][key] = Resources.model_validate({kind: {key: raw}}).model_dump(exclude_unset=True)[kind][
-                    key
-                ]
+                valid[kind][key] = validate(raw)
             except ValidationError as exc:
                 problems.extend(problems_from(exc, doc=doc, model=Resources))
+                result, found = _salvage(validate, raw, exc, depth=2, known=fields)
+                rules = found.rules and result is not None and not (found.unknown & _PIVOTS[kind])
+                partial[(kind, key)] = dataclasses.replace(found, rules=rules)
+                if result is not None:
+                    valid[kind][key] = result
     resources = Resources.model_validate(valid)
-    return resources, problems
+    return resources, problems, partial
+
+
+def _environment_spec(raw: dict[str, Any]) -> tuple[EnvironmentSpec, _Partial]:
+    """An environment's settings when the file as a whole did not validate: its own, if they parsed; else
+    without the fields that failed; else a stand-in (`rules=False`: nothing is checked against it)."""
+    try:
+        return EnvironmentSpec.model_validate(raw), _Partial()
+    except ValidationError as exc:
+        result, found = _salvage(
+            EnvironmentSpec.model_validate, raw, exc, depth=0, known=list(EnvironmentSpec.model_fields)
+        )
+    if result is None:
+        return _fallback_spec(raw), dataclasses.replace(found, rules=False)
+    return result, found
 
 
 def _fallback_spec(raw: dict[str, Any]) -> EnvironmentSpec:
@@ -158,12 +244,12 @@ def _fallback_spec(raw: dict[str, Any]) -> EnvironmentSpec:
 
 def _fallback_top(raw: dict[str, Any]) -> ConfigFile:
     project = raw.get("project")
+    if not isinstance(project, str) or not _PROJECT_NAME.match(project):
+        project = "project"  # a stand-in: names made from an invalid project would repeat its one problem
     template = raw.get("name_template")
     if not isinstance(template, str) or not _template_ok(template):
         template = names.DEFAULT_TEMPLATE
-    return ConfigFile.model_construct(
-        project=project if isinstance(project, str) else "project", name_template=template, tags={}, environments={}
-    )
+    return ConfigFile.model_construct(project=project, name_template=template, tags={}, environments={})
 
 
 def _template_ok(template: str) -> bool:
@@ -284,9 +370,11 @@ def _environment(
     resources: Resources,
     doc: Document,
     declared: dict[str, set[str]],
+    partial: dict[tuple[str, str], _Partial],
 ) -> tuple[Environment, list[Problem]]:
     checker = rules.Checker(doc)
     fields = {"project": config.project, "env": env_name, "account": spec.account, "region": spec.region}
+    env_part = partial.get(("environments", env_name), _Partial())
 
     template_ok = _template_ok(config.name_template)
 
@@ -295,20 +383,55 @@ def _environment(
         if not explicit and not template_ok:
             return key  # the template itself was reported by _check_top
         name = explicit or names.render(config.name_template, name=key, **fields)
+        if "name" in partial.get((section, key), _Partial()).unknown:
+            return name  # the `name:` written did not parse (reported); the template's would be beside the point
         rules.check_name(
             checker, (section, key), name=name, kind=kind, reasons=check(name), env=env_name, explicit=bool(explicit)
         )
         return name
 
+    def rules_of(section: str, key: str) -> contextlib.AbstractContextManager[None]:
+        """Rules run on a resource as far as it parsed: none where too little did, and none about the parts
+        that did not (nor at the resource itself, where a rule weighs several parts)."""
+        found = partial.get((section, key))
+        if found is None:
+            return contextlib.nullcontext()
+        if not found.rules:
+            return checker.muted(trees=[(section, key)])
+        return checker.muted(trees=[(section, key, f) for f in found.unknown], exact=[(section, key)])
+
     buckets: dict[str, Bucket] = {}
     for key, b_spec in resources.buckets.items():
         name = named("buckets", key, b_spec.name, "bucket", names.check_bucket)
-        rules.check_bucket(checker, ("buckets", key), b_spec, bucket_keys=resources.buckets)
+        with rules_of("buckets", key):
+            rules.check_bucket(checker, ("buckets", key), b_spec, bucket_keys=resources.buckets)
+            rules.check_intelligent_tiering(checker, ("buckets", key), b_spec)
+            rules.check_cors_origins(checker, ("buckets", key), b_spec)
+            if env_part.rules:
+                rules.check_encryption_keys(checker, ("buckets", key), b_spec, env=spec)
         buckets[key] = Bucket(key=key, name=name, spec=b_spec)
+    bucket_specs = {key: b.spec for key, b in buckets.items()}
+    bucket_names = {key: b.name for key, b in buckets.items()}
+    for key, bucket in buckets.items():  # the rules that look at other buckets, once every name is known
+        with rules_of("buckets", key):
+            rules.check_access_log_target(
+                checker, ("buckets", key), bucket.spec, env=spec, buckets=bucket_specs, bucket_names=bucket_names
+            )
+            rules.check_replication_target(
+                checker,
+                ("buckets", key),
+                bucket.spec,
+                own_name=bucket.name,
+                buckets=bucket_specs,
+                bucket_names=bucket_names,
+            )
     tables: dict[str, Table] = {}
     for key, t_spec in resources.tables.items():
         name = named("tables", key, t_spec.name, "table", names.check_table)
-        rules.check_table(checker, ("tables", key), t_spec)
+        with rules_of("tables", key):
+            rules.check_table(checker, ("tables", key), t_spec)
+            if env_part.rules:
+                rules.check_encryption_keys(checker, ("tables", key), t_spec, env=spec)
         arn = f"arn:aws:dynamodb:{spec.region}:{spec.account}:table/{name}"
         tables[key] = Table(key=key, name=name, arn=arn, spec=t_spec)
     principals: dict[str, Principal] = {}
@@ -316,15 +439,21 @@ def _environment(
         kind = p_spec.kind
         name = named("principals", key, p_spec.name, f"IAM {kind}", functools.partial(names.check_iam, kind=kind))
         before = len(checker.problems)
-        rules.check_principal(checker, ("principals", key), p_spec, declared=declared)
+        with rules_of("principals", key):
+            rules.check_principal(checker, ("principals", key), p_spec, declared=declared)
+            rules.check_service_principals(checker, ("principals", key), p_spec)
         resolvable = all((g.bucket in buckets) if g.bucket is not None else (g.table in tables) for g in p_spec.grants)
-        ok = resolvable and len(checker.problems) == before
+        ok = resolvable and len(checker.problems) == before and ("principals", key) not in partial
         policy = policy_document(p_spec, buckets=buckets, tables=tables) if ok else {}
         arn = f"arn:aws:iam::{spec.account}:{p_spec.kind}{p_spec.path}{name}"
         principals[key] = Principal(key=key, name=name, arn=arn, spec=p_spec, policy=policy)
+    _names_of_unparsed(partial, named, resources)
 
-    state = _state_backend(config, env_name, spec, checker)
-    rules.check_access(checker, ("environments", env_name), spec)
+    env_path = ("environments", env_name)
+    env_mute = checker.muted(trees=[(*env_path, f) for f in env_part.unknown] if env_part.rules else [env_path])
+    with env_mute:
+        state = _state_backend(config, env_name, spec, checker)
+        rules.check_access(checker, env_path, spec)
     tags = {**config.tags, **spec.tags, "Project": config.project, "Environment": env_name, "ManagedBy": MANAGED_BY}
     env = Environment(
         project=config.project,
@@ -337,6 +466,29 @@ def _environment(
         principals=principals,
     )
     return env, checker.problems
+
+
+_NAME_CHECKS: dict[str, tuple[str, Callable[[str], list[str]]]] = {
+    "buckets": ("bucket", names.check_bucket),
+    "tables": ("table", names.check_table),
+    "principals": ("IAM principal", functools.partial(names.check_iam, kind="principal")),
+}
+
+
+def _names_of_unparsed(
+    partial: dict[tuple[str, str], _Partial], named: Callable[..., str], resources: Resources
+) -> None:
+    """A resource that did not parse at all still has a name: check it (its other problems are reported)."""
+    for (section, key), found in partial.items():
+        if section not in _NAME_CHECKS or key in getattr(resources, section) or not isinstance(found.raw, dict):
+            continue
+        explicit = found.raw.get("name")
+        if explicit is not None and not isinstance(explicit, str):
+            continue
+        kind, check = _NAME_CHECKS[section]
+        if section == "principals" and found.raw.get("kind") in ("user", "role"):
+            kind = f"IAM {found.raw['kind']}"
+        named(section, key, explicit or None, kind, check)
 
 
 def _state_backend(config: ConfigFile, env_name: str, spec: EnvironmentSpec, checker: rules.Checker) -> StateBackend:

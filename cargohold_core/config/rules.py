@@ -5,10 +5,13 @@ Each rule reports a located problem and keeps going, so one run lists every mist
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 from cargohold_core.config import names
-from cargohold_core.config.diagnostics import did_you_mean
+from cargohold_core.config.diagnostics import did_you_mean, near_miss
 from cargohold_core.config.schema import BucketSpec, EnvironmentSpec, Index, PrincipalSpec, TableSpec, partition_of
 from cargohold_core.config.yamlsource import Document, KeyPath
 from cargohold_core.errors import Problem
@@ -21,9 +24,25 @@ class Checker:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.problems: list[Problem] = []
+        self._muted_trees: tuple[KeyPath, ...] = ()
+        self._muted_exact: frozenset[KeyPath] = frozenset()
 
     def add(self, path: KeyPath, message: str, hint: str | None = None) -> None:
+        if path in self._muted_exact or any(path[: len(tree)] == tree for tree in self._muted_trees):
+            return
         self.problems.append(self.doc.problem(path, message, hint))
+
+    @contextmanager
+    def muted(self, *, trees: Iterable[KeyPath] = (), exact: Iterable[KeyPath] = ()) -> Iterator[None]:
+        """Drop what rules report at or below `trees`, and at `exact`: the parts of a resource whose own
+        value did not parse (already reported by the schema), where a rule would only see a default."""
+        saved = self._muted_trees, self._muted_exact
+        self._muted_trees = (*saved[0], *trees)
+        self._muted_exact = saved[1] | frozenset(exact)
+        try:
+            yield
+        finally:
+            self._muted_trees, self._muted_exact = saved
 
     def unknown_ref(self, path: KeyPath, what: str, value: str, known: Iterable[str]) -> None:
         known = list(known)
@@ -379,3 +398,216 @@ def _check_dotenv(checker: Checker, path: KeyPath, spec: PrincipalSpec, *, bucke
         )
     if names.bucket_key is not None and names.bucket_key not in buckets:
         checker.unknown_ref((*path, "bucket_key"), "bucket", names.bucket_key, sorted(buckets))
+
+
+# ---------------------------------------------------------------- what AWS would refuse at apply
+#
+# Each rule below reports, at validate time, a setting that plan or apply would fail on (or that AWS
+# would accept and then never honour), so the user hears of it before a real account does.
+
+
+def resource_region(env: EnvironmentSpec, spec: object) -> str:
+    """The region a bucket or table lives in: its own `region:` where the schema has one, else the
+    environment's."""
+    own = getattr(spec, "region", None)
+    return own if isinstance(own, str) and own else env.region
+
+
+def check_kms_key(checker: Checker, path: KeyPath, *, arn: str | None, region: str, account: str, what: str) -> None:
+    """A KMS key for a bucket's or table's encryption must be in its region and partition; an alias resolves
+    in the caller's account, and cargohold grants no other account's key to S3 or DynamoDB."""
+    if not arn or arn.count(":") < 5:
+        return  # absent, or not an ARN (the schema reported it)
+    _, partition, _, key_region, key_account = arn.split(":", 5)[:5]
+    if key_region != region:
+        checker.add(
+            path,
+            f"the KMS key is in region {key_region}, but {what} is in {region}; AWS only uses a key in the same region",
+            f"name a key in {region} (arn:{partition_of(region)}:kms:{region}:{account}:key/ID)",
+        )
+    elif partition != partition_of(region):
+        checker.add(
+            path,
+            f"the KMS key is in partition {partition}, but region {region} is in {partition_of(region)}",
+            f"write the ARN as arn:{partition_of(region)}:kms:...",
+        )
+    if key_account != account:
+        checker.add(
+            path,
+            f"the KMS key is in account {key_account}, but {what} is in account {account}",
+            f"name a key in account {account}; a key of another account needs a key policy cargohold does not manage",
+        )
+
+
+def check_encryption_keys(
+    checker: Checker, path: KeyPath, spec: BucketSpec | TableSpec, *, env: EnvironmentSpec
+) -> None:
+    encryption = spec.encryption
+    if encryption.type not in ("sse-kms", "customer-kms"):
+        return  # a key on another type is reported by check_bucket / check_table
+    kind = "the bucket" if isinstance(spec, BucketSpec) else "the table"
+    check_kms_key(
+        checker,
+        (*path, "encryption", "kms_key_arn"),
+        arn=encryption.kms_key_arn,
+        region=resource_region(env, spec),
+        account=env.account,
+        what=kind,
+    )
+
+
+def check_access_log_target(
+    checker: Checker,
+    path: KeyPath,
+    spec: BucketSpec,
+    *,
+    env: EnvironmentSpec,
+    buckets: Mapping[str, BucketSpec],
+    bucket_names: Mapping[str, str],
+) -> None:
+    """S3 delivers server access logs only to an SSE-S3 bucket in the same account and region, without object
+    lock's default retention. A target that is a bucket of this config (by key or by its AWS name) is checked
+    against its settings; an outside bucket only for what is known offline: a near miss of a key is a typo."""
+    if spec.access_logging is None:
+        return
+    target = spec.access_logging.target_bucket
+    where = (*path, "access_logging", "target_bucket")
+    by_name = {name: key for key, name in bucket_names.items()}
+    key = target if target in buckets else by_name.get(target)
+    if key is None:
+        if names.check_bucket(target):
+            return  # not a valid name either: check_bucket reports it
+        guess = near_miss(target, buckets)
+        named = None if guess else near_miss(target, by_name)
+        if guess or named:
+            meant = f"'{guess}'" if guess else f"'{named}' (bucket '{by_name[str(named)]}')"
+            checker.add(
+                where,
+                f"'{target}' is not a bucket of this config; did you mean {meant}?"
+                " (as written it is taken as the name of a bucket outside this config)",
+                f"write `target_bucket: {guess or by_name[str(named)]}` to log into that bucket of this config",
+            )
+        return
+    target_spec = buckets[key]
+    label = f"'{key}'" if key == target else f"'{target}' (bucket '{key}')"
+    if target_spec.encryption.type == "sse-kms":
+        checker.add(
+            where,
+            f"the log target {label} is encrypted with sse-kms; S3 delivers access logs only to an SSE-S3 bucket",
+            f"set `encryption: {{type: sse-s3}}` on bucket '{key}', or log to another bucket",
+        )
+    if target_spec.object_lock is not None:
+        checker.add(
+            where,
+            f"the log target {label} has object lock with a default retention; S3 delivers no access logs to it",
+            f"log to a bucket without `object_lock`, or remove it from bucket '{key}'",
+        )
+    source_region, target_region = resource_region(env, spec), resource_region(env, target_spec)
+    if source_region != target_region:
+        checker.add(
+            where,
+            f"the log target {label} is in {target_region}, this bucket in {source_region};"
+            " S3 delivers access logs only within one region",
+            f"log to a bucket in {source_region}",
+        )
+
+
+def check_replication_target(
+    checker: Checker,
+    path: KeyPath,
+    spec: BucketSpec,
+    *,
+    own_name: str,
+    buckets: Mapping[str, BucketSpec],
+    bucket_names: Mapping[str, str],
+) -> None:
+    """A bucket cannot replicate into itself, and S3 replicates only into a versioned bucket."""
+    if spec.replication is None:
+        return
+    where = (*path, "replication", "destination_bucket_arn")
+    destination = spec.replication.destination_bucket_arn.rsplit(":", 1)[-1]
+    if destination == own_name:
+        checker.add(
+            where,
+            f"the bucket replicates into itself ('{own_name}'); S3 refuses a rule whose destination is its source",
+            "name another bucket's ARN, e.g. a bucket in a second region",
+        )
+        return
+    by_name = {name: key for key, name in bucket_names.items()}
+    key = by_name.get(destination)
+    if key is not None and not (buckets[key].versioning or buckets[key].object_lock):
+        checker.add(
+            where,
+            f"the destination is bucket '{key}', which has versioning off; S3 replicates only into a versioned bucket",
+            f"set `versioning: true` on bucket '{key}'",
+        )
+
+
+def check_intelligent_tiering(checker: Checker, path: KeyPath, spec: BucketSpec) -> None:
+    tiering = spec.intelligent_tiering
+    if tiering is None:
+        return
+    where = (*path, "intelligent_tiering")
+    archive, deep = tiering.archive_access_days, tiering.deep_archive_access_days
+    if archive is None and deep is None:
+        checker.add(
+            where,
+            "an Intelligent-Tiering configuration needs at least one archive tier",
+            "set `archive_access_days:` (90 or more) and/or `deep_archive_access_days:` (180 or more)",
+        )
+    if archive is not None and deep is not None and deep <= archive:
+        checker.add(
+            (*where, "deep_archive_access_days"),
+            f"objects move to Deep Archive Access after {deep} days, not after Archive Access ({archive} days)",
+            f"write deep_archive_access_days greater than {archive}",
+        )
+
+
+def check_cors_origins(checker: Checker, path: KeyPath, spec: BucketSpec) -> None:
+    """A browser's Origin header is scheme://host[:port], never with a path, so an origin written with one
+    (even just a trailing '/') matches no request."""
+    for index, cors in enumerate(spec.cors):
+        for o_index, origin in enumerate(cors.allowed_origins):
+            scheme, sep, rest = origin.partition("://")
+            if not sep or scheme not in ("http", "https"):
+                continue  # not an origin at all: check_bucket says so
+            host, slash, _ = rest.partition("/")
+            if slash:
+                checker.add(
+                    (*path, "cors", index, "allowed_origins", o_index),
+                    f"'{origin}' has a path; a browser sends its origin without one, so this matches no request",
+                    f"write '{scheme}://{host}'",
+                )
+
+
+def _known_services() -> frozenset[str]:
+    path = Path(__file__).with_name("service_principals.txt")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+KNOWN_SERVICES = _known_services()
+# SERVICE[.REGION].amazonaws.com[.cn]: a few services (logs, states) also take a regional principal
+_SERVICE = re.compile(
+    r"^(?P<service>[a-z0-9.-]+?)(?P<region>\.[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d)?\.amazonaws\.com(\.cn)?$"
+)
+
+
+def check_service_principals(checker: Checker, path: KeyPath, spec: PrincipalSpec) -> None:
+    """A service name one or two letters off a known one (`lamda.amazonaws.com`) is a typo IAM refuses
+    ("Invalid principal in policy"); a name far from every known one is accepted, since AWS adds services."""
+    for index, principal in enumerate(spec.assume_role_services):
+        match = _SERVICE.match(principal)
+        if match is None:
+            continue  # the schema's pattern reported it
+        service = match["service"]
+        if service in KNOWN_SERVICES:
+            continue
+        guess = near_miss(service, KNOWN_SERVICES)
+        if guess:
+            fixed = principal.replace(service, guess, 1)
+            checker.add(
+                (*path, "assume_role_services", index),
+                f"'{principal}' is not an AWS service principal; did you mean '{fixed}'?",
+                f"write `{fixed}`",
+            )

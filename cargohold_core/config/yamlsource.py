@@ -7,6 +7,7 @@ are reported instead of silently overwritten, and syntax errors point at their l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,49 @@ def format_path(path: KeyPath) -> str:
 # A config file is small; a document that expands (through YAML aliases) past this many values is
 # an "alias bomb", refused rather than built.
 MAX_VALUES = 100_000
+# The deepest key path a real config has is about ten levels (an override of a lifecycle transition);
+# a document nested deeper than this is refused at the line where it goes too deep, before PyYAML's
+# recursive composer (or anything after it) runs out of stack.
+MAX_DEPTH = 50
+
+# The line breaks PyYAML counts (its marks are in these lines), so our own lines agree with its.
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 
 class _TooLarge(Exception):
-    pass
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int, column: int, path: KeyPath = ()) -> None:
+        self.line, self.column, self.path = line, column, path
+
+
+def line_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of character `position` in `text`, counting lines as PyYAML does."""
+    line, start = 1, 0
+    for match in _LINE_BREAK.finditer(text, 0, position):
+        line, start = line + 1, match.end()
+    return line, position - start + 1
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """SafeLoader whose (recursive) composer refuses nesting deeper than MAX_DEPTH."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:  # the root is depth 1, so MAX_DEPTH levels below it
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _TooDeep(mark.line + 1, mark.column + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 class _Builder:
@@ -94,8 +134,11 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         self._values += 1
-        if self._values > MAX_VALUES:
-            raise _TooLarge
+        if self._values > MAX_VALUES or len(path) > MAX_DEPTH:
+            at = self.locations.get(path) or Location(path, node.start_mark.line + 1, node.start_mark.column + 1)
+            if self._values > MAX_VALUES:
+                raise _TooLarge(at.line, at.column)
+            raise _TooDeep(at.line, at.column, path)
         if isinstance(node, yaml.ScalarNode):
             try:
                 return _construct_scalar(node)
@@ -180,7 +223,25 @@ def _construct_scalar(node: yaml.ScalarNode) -> Any:
 def parse(text: str, *, file: str) -> Document:
     """Parse YAML text; raise ConfigError (located) on syntax errors or duplicate keys."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_DepthLimitedLoader)
+    except _TooDeep as exc:
+        raise ConfigError([_too_deep(file, exc)]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
+        line, column = line_column(text, exc.position) if isinstance(exc.position, int) else (0, 0)
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        what = "a NUL character (U+0000)" if code == 0 else f"the control character U+{code:04X}"
+        raise ConfigError(
+            [
+                Problem(
+                    file,
+                    line,
+                    column,
+                    "",
+                    f"the file contains {what}, which YAML does not allow",
+                    "delete it (an editor that shows invisible characters helps); a config file is plain UTF-8 text",
+                )
+            ]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -208,27 +269,58 @@ def parse(text: str, *, file: str) -> Document:
     builder.locations[()] = Location((), root.start_mark.line + 1, root.start_mark.column + 1)
     try:
         data = builder.build(root, ())
-    except _TooLarge:
+    except _TooLarge as exc:
         raise ConfigError(
             [
                 Problem(
                     file,
-                    0,
-                    0,
+                    exc.line,
+                    exc.column,
                     "",
                     f"the file expands to more than {MAX_VALUES} values through YAML aliases",
                     "write the configuration out without nested aliases",
                 )
             ]
         ) from None
+    except _TooDeep as exc:
+        raise ConfigError([_too_deep(file, exc)]) from None
     if builder.problems:
         raise ConfigError(builder.problems)
     return Document(file, data, builder.locations)
 
 
+def _too_deep(file: str, exc: _TooDeep) -> Problem:
+    return Problem(
+        file,
+        exc.line,
+        exc.column,
+        format_path(exc.path),
+        f"values are nested more than {MAX_DEPTH} levels deep here",
+        "a cargohold config is about ten levels deep at most: look for unclosed brackets, "
+        "runaway indentation or aliases that nest each other",
+    )
+
+
+def _not_utf8(file: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
+    """Where the first byte that is not UTF-8 is, as a line and column of the text before it."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Problem(file, 1, 1, "", "cannot read the file: it is UTF-16, not UTF-8", "save it as UTF-8")
+    before = data[: exc.start].decode("utf-8", errors="replace")
+    line, column = line_column(before, len(before))
+    return Problem(
+        file,
+        line,
+        column,
+        "",
+        f"cannot read the file: byte 0x{data[exc.start]:02x} here is not UTF-8",
+        "save the file as UTF-8 (it may have been written as Latin-1 or Windows-1252), or remove the character",
+    )
+
+
 def load(path: Path) -> Document:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(
             [
@@ -242,6 +334,8 @@ def load(path: Path) -> Document:
                 )
             ]
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ConfigError([_not_utf8(str(path), data, exc)]) from None
+    except OSError as exc:
         raise ConfigError([Problem(str(path), 0, 0, "", f"cannot read the file: {exc}", None)]) from None
     return parse(text, file=str(path))

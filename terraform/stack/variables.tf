@@ -134,7 +134,7 @@ variable "buckets" {
     public_read_prefix       = optional(string)
     tls_only                 = optional(bool, true)
     min_tls_version          = optional(string, "1.2")
-    deny_unencrypted_uploads = optional(bool, true)
+    deny_unencrypted_uploads = optional(bool, false)
     access_logging = optional(object({
       target_bucket = string
       target_prefix = optional(string, "")
@@ -290,7 +290,7 @@ variable "tables" {
     point_in_time_recovery = optional(bool, true)
     ttl_attribute          = optional(string)
     encryption = optional(object({
-      type        = optional(string, "aws-managed")
+      type        = optional(string, "aws-owned")
       kms_key_arn = optional(string)
     }), {})
     stream_view_type    = optional(string)

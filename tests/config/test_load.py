@@ -156,6 +156,9 @@ environments:
   prod:
     region: us-east-1
     account: "222222222222"
+    overrides:
+      buckets:  # each account encrypts with a key of its own
+        photos: {encryption: {kms_key_arn: "arn:aws:kms:us-east-1:222222222222:key/abc"}}
 buckets:
   photos:
     versioning: true
@@ -188,6 +191,7 @@ def test_overrides_deep_merge_only_in_their_environment(write_config: Callable[.
     # prod sees the shared definition untouched
     prod_spec = prod.buckets["photos"].spec
     assert prod_spec.encryption.bucket_key is True
+    assert prod_spec.encryption.kms_key_arn == "arn:aws:kms:us-east-1:222222222222:key/abc"
     assert len(prod_spec.cors) == 2
     assert prod.tables["users"].spec.point_in_time_recovery is True
     assert prod.tables["users"].spec.hash_key.type == "S"
@@ -846,7 +850,8 @@ def test_same_mistake_in_shared_resource_is_reported_once(problems_of: Callable[
         + "buckets:\n  b:\n    versioning: maybe\n    public_read_prefix: '*'\n"
     )
     problems = problems_of(text)
-    assert [p.path for p in problems] == ["buckets.b.versioning"]
+    # each once, not once per environment; the rule still runs on the part of the bucket that parsed
+    assert [p.path for p in problems] == ["buckets.b.versioning", "buckets.b.public_read_prefix"]
 
 
 # ---------------------------------------------------------------- many mistakes at once

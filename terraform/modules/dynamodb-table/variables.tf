@@ -179,7 +179,7 @@ variable "ttl_attribute" {
 variable "encryption" {
   description = "Encryption at rest: \"aws-owned\" (DynamoDB's own key), \"aws-managed\" (aws/dynamodb KMS key) or \"customer-kms\" (kms_key_arn)."
   type = object({
-    type        = optional(string, "aws-managed")
+    type        = optional(string, "aws-owned")
     kms_key_arn = optional(string)
   })
   default = {}

@@ -186,7 +186,7 @@ variable "min_tls_version" {
 variable "deny_unencrypted_uploads" {
   description = "Deny PutObject requests that ask for a server-side encryption other than the bucket's (requests without the header get the default encryption)."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "access_logging" {

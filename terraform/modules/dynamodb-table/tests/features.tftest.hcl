@@ -39,8 +39,8 @@ run "defaults" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.server_side_encryption[0].enabled == true
-    error_message = "The default encryption is the aws/dynamodb KMS key (enabled = true)."
+    condition     = aws_dynamodb_table.this.server_side_encryption[0].enabled == false
+    error_message = "The default encryption is DynamoDB's AWS owned key (enabled = false), as in the schema."
   }
 
   assert {
@@ -363,16 +363,16 @@ run "autoscaling_with_start_capacity_and_target" {
   }
 }
 
-run "encryption_aws_owned" {
+run "encryption_aws_managed" {
   command = plan
 
   variables {
-    encryption = { type = "aws-owned" }
+    encryption = { type = "aws-managed" }
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.server_side_encryption[0].enabled == false
-    error_message = "The AWS owned key means server_side_encryption.enabled = false."
+    condition     = aws_dynamodb_table.this.server_side_encryption[0].enabled == true
+    error_message = "The AWS managed key (aws/dynamodb) means server_side_encryption.enabled = true."
   }
 }
 

@@ -21,8 +21,8 @@ run "defaults_are_hardened" {
     error_message = "all public access must be blocked"
   }
   assert {
-    condition     = [for s in jsondecode(aws_s3_bucket_policy.this[0].policy).Statement : s.Sid] == ["DenyInsecureTransport", "DenyOutdatedTls", "DenyUnencryptedUploads"]
-    error_message = "the policy denies plain HTTP, old TLS and uploads asking for another encryption"
+    condition     = [for s in jsondecode(aws_s3_bucket_policy.this[0].policy).Statement : s.Sid] == ["DenyInsecureTransport", "DenyOutdatedTls"]
+    error_message = "the policy denies plain HTTP and old TLS (DenyUnencryptedUploads is opt-in, as in the schema)"
   }
   assert {
     # a string: the statements' Condition maps unify to map(string) (IAM reads "1.2" as a number)
@@ -53,11 +53,21 @@ run "defaults_are_hardened" {
   }
 }
 
+run "deny_unencrypted_uploads_on" {
+  command = plan
+  variables {
+    deny_unencrypted_uploads = true
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_s3_bucket_policy.this[0].policy).Statement : s.Sid] == ["DenyInsecureTransport", "DenyOutdatedTls", "DenyUnencryptedUploads"]
+    error_message = "deny_unencrypted_uploads = true adds DenyUnencryptedUploads"
+  }
+}
+
 run "no_policy_without_statements" {
   command = plan
   variables {
-    tls_only                 = false
-    deny_unencrypted_uploads = false
+    tls_only = false
   }
   assert {
     condition     = length(aws_s3_bucket_policy.this) == 0
@@ -79,7 +89,8 @@ run "versioning_off" {
 run "sse_kms_with_bucket_key" {
   command = plan
   variables {
-    encryption = { type = "sse-kms", kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/abc" }
+    encryption               = { type = "sse-kms", kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/abc" }
+    deny_unencrypted_uploads = true # off by default; on an sse-kms bucket it keeps clients on the key
   }
   assert {
     condition     = one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default[0].kms_master_key_id == "arn:aws:kms:us-east-1:123456789012:key/abc"
