@@ -252,6 +252,29 @@ def _merged(doc: Document, *, env: str | None) -> tuple[dict[str, Any], Document
                 continue
             if isinstance(base[key], dict) and isinstance(patch, dict):
                 _deep_merge(base[key], patch, target=(kind, key), source=source, doc=doc, locations=locations)
+    added = overrides.get("add") if isinstance(overrides, dict) else None
+    for kind, entries in added.items() if isinstance(added, dict) else []:
+        if kind not in KINDS or not isinstance(entries, dict):
+            continue
+        section = data.setdefault(kind, {})
+        if not isinstance(section, dict):
+            continue
+        for key, definition in entries.items():
+            source = ("environments", str(env), "overrides", "add", kind, key)
+            if key in section:
+                problems.append(
+                    doc.problem(
+                        source,
+                        f"{kind[:-1]} '{key}' is already a shared {kind[:-1]}",
+                        f"change it under `overrides: {{{kind}: {{{key}: ...}}}}`, or give the new one its own key",
+                    )
+                )
+                continue
+            # A resource of this environment alone: validated as a whole, its problems shown at these lines.
+            section[key] = copy.deepcopy(definition)
+            for path, loc in doc.locations.items():
+                if path[: len(source)] == source:
+                    locations[(kind, key, *path[len(source) :])] = loc
     return data, Document(doc.file, data, locations), problems
 
 
@@ -290,11 +313,20 @@ def _environment(
 
     template_ok = _template_ok(config.name_template)
 
-    def named(section: str, key: str, explicit: str | None, kind: str, check: Callable[[str], list[str]]) -> str:
-        """The resource's AWS name (explicit, else from the template), checked against AWS's rules."""
+    def named(
+        section: str,
+        key: str,
+        explicit: str | None,
+        kind: str,
+        check: Callable[[str], list[str]],
+        region: str | None = None,
+    ) -> str:
+        """The resource's AWS name (explicit, else from the template: `{region}` is the resource's own),
+        checked against AWS's rules."""
         if not explicit and not template_ok:
             return key  # the template itself was reported by _check_top
-        name = explicit or names.render(config.name_template, name=key, **fields)
+        where = {**fields, "region": region or spec.region}
+        name = explicit or names.render(config.name_template, name=key, **where)
         rules.check_name(
             checker, (section, key), name=name, kind=kind, reasons=check(name), env=env_name, explicit=bool(explicit)
         )
@@ -302,15 +334,19 @@ def _environment(
 
     buckets: dict[str, Bucket] = {}
     for key, b_spec in resources.buckets.items():
-        name = named("buckets", key, b_spec.name, "bucket", names.check_bucket)
+        region = b_spec.region or spec.region
+        name = named("buckets", key, b_spec.name, "bucket", names.check_bucket, region)
         rules.check_bucket(checker, ("buckets", key), b_spec, bucket_keys=resources.buckets)
-        buckets[key] = Bucket(key=key, name=name, spec=b_spec)
+        buckets[key] = Bucket(key=key, name=name, spec=b_spec, region=region)
+    rules.check_regions(checker, spec, buckets=resources.buckets, tables=resources.tables)
+    rules.check_replication(checker, buckets=buckets, declared=declared["buckets"])
     tables: dict[str, Table] = {}
     for key, t_spec in resources.tables.items():
-        name = named("tables", key, t_spec.name, "table", names.check_table)
+        region = t_spec.region or spec.region
+        name = named("tables", key, t_spec.name, "table", names.check_table, region)
         rules.check_table(checker, ("tables", key), t_spec)
-        arn = f"arn:aws:dynamodb:{spec.region}:{spec.account}:table/{name}"
-        tables[key] = Table(key=key, name=name, arn=arn, spec=t_spec)
+        arn = f"arn:aws:dynamodb:{region}:{spec.account}:table/{name}"
+        tables[key] = Table(key=key, name=name, arn=arn, spec=t_spec, region=region)
     principals: dict[str, Principal] = {}
     for key, p_spec in resources.principals.items():
         kind = p_spec.kind

@@ -58,10 +58,32 @@ def access_log_target(bucket: Bucket, env: Environment) -> dict[str, str] | None
     }
 
 
+def replication_rule(bucket: Bucket, env: Environment) -> dict[str, Any] | None:
+    """The bucket's replication as the s3-bucket module takes it: the destination resolved to its ARN (a
+    bucket key of this config to that bucket's name), metrics on when Replication Time Control is (S3
+    requires them), or None when off."""
+    r = bucket.spec.replication
+    if r is None:
+        return None
+    target = env.buckets.get(r.destination_bucket or "")
+    return {
+        "destination_bucket_arn": target.arn if target else r.destination_bucket_arn,
+        "storage_class": r.storage_class,
+        "prefix": r.prefix,
+        "replica_kms_key_arn": r.replica_kms_key_arn,
+        "role_arn": r.role_arn,
+        "delete_marker_replication": r.delete_marker_replication,
+        "replication_time": r.replication_time,
+        "metrics": r.metrics or r.replication_time,
+        "replica_modifications": r.replica_modifications,
+    }
+
+
 def _bucket(bucket: Bucket, env: Environment) -> dict[str, Any]:
     s = bucket.spec
     return {
         "name": bucket.name,
+        "region": bucket.region,
         "force_destroy": s.force_destroy,
         "versioning": s.versioning,
         "encryption": s.encryption.model_dump(),
@@ -88,7 +110,7 @@ def _bucket(bucket: Bucket, env: Environment) -> dict[str, Any]:
         "min_tls_version": s.min_tls_version,
         "deny_unencrypted_uploads": s.deny_unencrypted_uploads,
         "access_logging": access_log_target(bucket, env),
-        "replication": s.replication.model_dump() if s.replication else None,
+        "replication": replication_rule(bucket, env),
         "object_lock": s.object_lock.model_dump() if s.object_lock else None,
         "intelligent_tiering": s.intelligent_tiering.model_dump() if s.intelligent_tiering else None,
     }
@@ -102,6 +124,7 @@ def _table(table: Table) -> dict[str, Any]:
     s = table.spec
     return {
         "name": table.name,
+        "region": table.region,
         "hash_key": _key(s.hash_key),
         "range_key": _key(s.range_key),
         "billing_mode": _BILLING[s.billing],
@@ -211,8 +234,9 @@ def _bucket_addresses(bucket: Bucket, env: Environment) -> list[str]:
         "aws_s3_bucket_cors_configuration.this[0]": bool(s.cors),
         "aws_s3_bucket_logging.this[0]": s.access_logging is not None,
         "aws_s3_bucket_replication_configuration.this[0]": s.replication is not None,
-        "aws_iam_role.replication[0]": s.replication is not None,
-        "aws_iam_role_policy.replication[0]": s.replication is not None,
+        # a role of the user's own (`role_arn`) replaces the generated one
+        "aws_iam_role.replication[0]": s.replication is not None and s.replication.role_arn is None,
+        "aws_iam_role_policy.replication[0]": s.replication is not None and s.replication.role_arn is None,
         "aws_s3_bucket_object_lock_configuration.this[0]": s.object_lock is not None,
         "aws_s3_bucket_intelligent_tiering_configuration.this[0]": s.intelligent_tiering is not None,
     }

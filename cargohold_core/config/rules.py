@@ -5,10 +5,11 @@ Each rule reports a located problem and keeps going, so one run lists every mist
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from cargohold_core.config import names
 from cargohold_core.config.diagnostics import did_you_mean
+from cargohold_core.config.model import Bucket
 from cargohold_core.config.schema import BucketSpec, EnvironmentSpec, Index, PrincipalSpec, TableSpec, partition_of
 from cargohold_core.config.yamlsource import Document, KeyPath
 from cargohold_core.errors import Problem
@@ -364,3 +365,75 @@ def _check_dotenv(checker: Checker, path: KeyPath, spec: PrincipalSpec, *, bucke
         )
     if names.bucket_key is not None and names.bucket_key not in buckets:
         checker.unknown_ref((*path, "bucket_key"), "bucket", names.bucket_key, sorted(buckets))
+
+
+def check_regions(
+    checker: Checker, spec: EnvironmentSpec, *, buckets: Mapping[str, BucketSpec], tables: Mapping[str, TableSpec]
+) -> None:
+    """A resource's own `region:` stays in the environment's partition (one account, one set of credentials)."""
+    home = partition_of(spec.region)
+    sections: list[tuple[str, Mapping[str, BucketSpec] | Mapping[str, TableSpec]]] = [
+        ("buckets", buckets),
+        ("tables", tables),
+    ]
+    for section, resources in sections:
+        for key, resource in resources.items():
+            if resource.region is not None and partition_of(resource.region) != home:
+                checker.add(
+                    (section, key, "region"),
+                    f"{resource.region} is in partition {partition_of(resource.region)}, but the environment's "
+                    f"region {spec.region} is in {home}",
+                    "put the resource in a region of the same partition, or in an environment of its own",
+                )
+
+
+def check_replication(checker: Checker, *, buckets: Mapping[str, Bucket], declared: set[str]) -> None:
+    """Replication between the buckets of one environment: a destination that exists, is versioned, holds
+    object-locked replicas (when the source locks its objects) and is in the replica key's region."""
+    for key, bucket in buckets.items():
+        rule = bucket.spec.replication
+        if rule is None:
+            continue
+        path: KeyPath = ("buckets", key, "replication")
+        if (rule.destination_bucket is None) == (rule.destination_bucket_arn is None):
+            checker.add(
+                path,
+                "replication names its destination once: `destination_bucket` or `destination_bucket_arn`"
+                if rule.destination_bucket is not None
+                else "replication needs a destination",
+                "write `destination_bucket: KEY` for a bucket of this config, or `destination_bucket_arn:` for another",
+            )
+            continue
+        target_key = rule.destination_bucket
+        if target_key is None:
+            continue
+        where = (*path, "destination_bucket")
+        if target_key not in declared:
+            checker.unknown_ref(where, "bucket", target_key, sorted(declared - {key}))
+            continue
+        if target_key == key:
+            checker.add(where, "a bucket cannot replicate to itself", "name another bucket, e.g. one in a DR region")
+            continue
+        target = buckets.get(target_key)
+        if target is None:
+            continue  # invalid, reported at its own lines
+        if not (target.spec.versioning or target.spec.object_lock):
+            checker.add(
+                where,
+                f"the destination '{target_key}' is not versioned; S3 replicates only into a versioned bucket",
+                f"set `versioning: true` on bucket '{target_key}'",
+            )
+        if bucket.spec.object_lock is not None and target.spec.object_lock is None:
+            checker.add(
+                where,
+                f"this bucket locks its objects, but the destination '{target_key}' has no object lock; "
+                "S3 replicates object-locked objects only into a bucket with object lock",
+                f"add `object_lock:` to bucket '{target_key}'",
+            )
+        kms = rule.replica_kms_key_arn
+        if kms is not None and kms.split(":")[3] != target.region:
+            checker.add(
+                (*path, "replica_kms_key_arn"),
+                f"the replica key is in {kms.split(':')[3]}, but the destination '{target_key}' is in {target.region}",
+                f"name a KMS key in {target.region}: S3 encrypts each replica with a key of its own region",
+            )

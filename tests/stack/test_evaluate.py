@@ -88,7 +88,7 @@ def test_stack_creates_the_models_desired_state(config: Path, env_name: str, tmp
     for bucket in desired["buckets"].values():
         for rule in bucket["lifecycle"]:
             rule["id"] = UNREADABLE
-    assert observed_buckets(found) == desired["buckets"]
+    assert observed_buckets(found, account=env.account) == desired["buckets"]
     assert observed_tables(found) == desired["tables"]
     assert observed_principals(found, env.account) == desired["principals"]
 

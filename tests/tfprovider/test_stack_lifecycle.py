@@ -80,7 +80,7 @@ def test_every_environment_plans(config: Path, env_name: str, tmp_path: Path, mo
     # What Terraform plans is the desired-state model, field by field (lifecycle filters, indexes, logging...)
     planned = planned_resources(workflow.prepared_runner(run).show_json(outcome.plan_file))
     desired = desired_state(env)
-    assert observed_buckets(planned, rule_ids=True) == desired["buckets"]
+    assert observed_buckets(planned, account=env.account, rule_ids=True) == desired["buckets"]
     assert observed_tables(planned) == desired["tables"]
     assert observed_principals(planned, env.account) == desired["principals"]
 
