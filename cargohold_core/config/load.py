@@ -340,6 +340,7 @@ def _environment(
         buckets[key] = Bucket(key=key, name=name, spec=b_spec, region=region)
     rules.check_regions(checker, spec, buckets=resources.buckets, tables=resources.tables)
     rules.check_replication(checker, buckets=buckets, declared=declared["buckets"])
+    buckets = {key: _with_destination(bucket, buckets) for key, bucket in buckets.items()}
     tables: dict[str, Table] = {}
     for key, t_spec in resources.tables.items():
         region = t_spec.region or spec.region
@@ -373,6 +374,17 @@ def _environment(
         principals=principals,
     )
     return env, checker.problems
+
+
+def _with_destination(bucket: Bucket, buckets: dict[str, Bucket]) -> Bucket:
+    """A replication destination named by its key in this config, resolved to that bucket's ARN as well,
+    so every reader (the stack's variables, the audit, drift) finds it as `destination_bucket_arn`."""
+    rule = bucket.spec.replication
+    if rule is None or rule.destination_bucket not in buckets or rule.destination_bucket_arn is not None:
+        return bucket
+    arn = buckets[str(rule.destination_bucket)].arn
+    spec = bucket.spec.model_copy(update={"replication": rule.model_copy(update={"destination_bucket_arn": arn})})
+    return dataclasses.replace(bucket, spec=spec)
 
 
 def _state_backend(config: ConfigFile, env_name: str, spec: EnvironmentSpec, checker: rules.Checker) -> StateBackend:

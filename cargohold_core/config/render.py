@@ -67,7 +67,8 @@ def replication_rule(bucket: Bucket, env: Environment) -> dict[str, Any] | None:
         return None
     target = env.buckets.get(r.destination_bucket or "")
     return {
-        "destination_bucket_arn": target.arn if target else r.destination_bucket_arn,
+        # load resolves a destination key to its ARN; resolved again here for an Environment made by hand
+        "destination_bucket_arn": r.destination_bucket_arn or (target.arn if target else None),
         "storage_class": r.storage_class,
         "prefix": r.prefix,
         "replica_kms_key_arn": r.replica_kms_key_arn,
@@ -186,6 +187,7 @@ class DeclaredResource:
     kind: str  # bucket | table | principal
     key: str  # the logical key in config.yaml
     name: str  # the AWS name of the bucket/table/principal it belongs to
+    region: str | None = None  # where a regional resource lives (its bucket's or table's); None for IAM
 
     def to_json(self) -> dict[str, str]:
         return {"address": self.address, "type": self.type, "kind": self.kind, "key": self.key, "name": self.name}
@@ -196,12 +198,21 @@ def declared_resources(env: Environment) -> list[DeclaredResource]:
     out: list[DeclaredResource] = []
     for key, bucket in env.buckets.items():
         out += [
-            DeclaredResource(f'module.buckets["{key}"].{addr}', addr.split(".")[0], "bucket", key, bucket.name)
+            DeclaredResource(
+                f'module.buckets["{key}"].{addr}',
+                addr.split(".")[0],
+                "bucket",
+                key,
+                bucket.name,
+                None if addr.startswith("aws_iam_") else bucket.region,
+            )
             for addr in _bucket_addresses(bucket, env)
         ]
     for key, table in env.tables.items():
         out += [
-            DeclaredResource(f'module.tables["{key}"].{addr}', addr.split(".")[0], "table", key, table.name)
+            DeclaredResource(
+                f'module.tables["{key}"].{addr}', addr.split(".")[0], "table", key, table.name, table.region
+            )
             for addr in _table_addresses(table)
         ]
     for key, principal in env.principals.items():

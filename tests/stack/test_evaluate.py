@@ -34,7 +34,11 @@ from tests.support.stack_shape import (
 tfparse = pytest.importorskip("tfparse", reason="tfparse is a dev dependency: pip install -e '.[dev]'")
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIGS = [REPO / "config.yaml", *sorted((REPO / "examples").glob("*/config.yaml"))]
+CONFIGS = [
+    REPO / "config.yaml",
+    *sorted((REPO / "examples").glob("*/config.yaml")),
+    REPO / "tests" / "fixtures" / "dr" / "config.yaml",  # a DR bucket in a second region, replicated into
+]
 NOT_RESOURCES = {"locals", "module", "output", "provider", "terraform", "variable", "data"}
 
 
