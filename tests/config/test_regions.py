@@ -212,3 +212,24 @@ def test_a_region_outside_the_partition(problems_of: Callable[[str], list[Proble
     [problem] = [p for p in problems_of(text) if "partition" in p.message]
     assert "cn-north-1 is in partition aws-cn" in problem.message
     assert problem.line == line_of(text, "cn-north-1")
+
+
+def test_an_environment_only_principal_and_its_grants(write_config: Callable[..., Path]) -> None:
+    text = DR.replace(
+        "        tables:\n          sessions-dr:",
+        "        principals:\n          dr-reader: {grants: [{bucket: docs-dr, actions: [read]}]}\n"
+        "        tables:\n          sessions-dr:",
+    )
+    project = load_project(write_config(text))
+    prod = project.environment("prod")
+    assert "dr-reader" in prod.principals and "dr-reader" not in project.environment("dev").principals
+    [statement] = prod.principals["dr-reader"].policy["Statement"]
+    assert statement["Resource"] == ["arn:aws:s3:::demo-prod-docs-dr-us-west-2/*"]
+
+
+def test_a_shared_grant_on_an_environment_only_bucket(problems_of: Callable[[str], list[Problem]]) -> None:
+    text = DR.replace("      - {bucket: docs, actions: [read]}", "      - {bucket: docs-dr, actions: [read]}")
+    [problem] = [p for p in problems_of(text) if "docs-dr" in p.message]
+    # only dev lacks the bucket: the problem says which environment
+    assert "no bucket named 'docs-dr'" in problem.message and "(in environment 'dev'" in problem.message
+    assert problem.line == line_of(text, "{bucket: docs-dr, actions: [read]}")

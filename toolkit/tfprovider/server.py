@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -263,13 +264,14 @@ class Provider(rpc.ProviderServicer):  # type: ignore[misc]
     def ImportResourceState(self, request: Any, context: Any) -> Any:
         handler, api = self._handler(request.type_name), self._configured()
         # `ID@REGION` imports a resource of another region, as the AWS provider 6 reads import ids.
-        import_id, _, region = request.id.rpartition("@") if "@" in request.id else (request.id, "", "")
-        if region and "region" in (schema.resource_schema(request.type_name).get("attributes") or {}):
+        import_id, _, region = request.id.rpartition("@")
+        regional = "region" in (schema.resource_schema(request.type_name).get("attributes") or {})
+        if import_id and regional and re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", region):
             api = api.in_region(region)
         else:
-            import_id = request.id
+            import_id, region = request.id, ""
         state = handler.import_state(api, import_id)
-        if state is not None and region and api.region == region:
+        if state is not None and region:
             state = {**state, "region": region}
         if state is None:
             raise ResourceError(
