@@ -97,6 +97,7 @@ def preview(config_path: Path, fmt: str, env_name: str) -> None:
         "project": project.name,
         "environment": env.name,
         "region": env.region,
+        "regions": env.regions,
         "account": env.account,
         "endpoint": env.endpoint,
         "access": access(env),
@@ -116,7 +117,8 @@ def preview(config_path: Path, fmt: str, env_name: str) -> None:
     ]
     for kind, group in (("bucket", env.buckets), ("table", env.tables), ("principal", env.principals)):
         for key, item in group.items():
-            lines.append(f"{kind} {key} -> {item.name}")
+            elsewhere = getattr(item, "region", env.region) != env.region
+            lines.append(f"{kind} {key} -> {item.name}" + (f" (in {getattr(item, 'region', '')})" if elsewhere else ""))
             lines += [f"    = {setting}" for setting in settings[f"{kind}s"][key]]
             lines += [f"    {r.address.split('.', 2)[-1]}" for r in resources if r.kind == kind and r.key == key]
     lines.append(f"\n{len(resources)} resources declared")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cargohold_core.config.model import Bucket, Environment, Principal, Table, trust_document
-from cargohold_core.config.render import access_log_target
+from cargohold_core.config.render import access_log_target, replication_rule
 
 KEY_TAG = "cargohold:key"  # the config key of the resource, on every resource the stack creates
 _SSE = {"sse-s3": "AES256", "sse-kms": "aws:kms"}
@@ -29,6 +29,7 @@ def bucket_state(bucket: Bucket, env: Environment) -> dict[str, Any]:
     public = s.public_read_prefix is not None
     return {
         "name": bucket.name,
+        "region": bucket.region,
         "versioning": "Enabled" if s.versioning or s.object_lock else None,
         "encryption": {
             "algorithm": _SSE[s.encryption.type],
@@ -72,9 +73,37 @@ def bucket_state(bucket: Bucket, env: Environment) -> dict[str, Any]:
             for c in s.cors
         ],
         "logging": access_log_target(bucket, env),
-        "replication": s.replication is not None,
+        "replication": replication_state(bucket, env),
         "object_lock": s.object_lock.model_dump() if s.object_lock else None,
         "tags": resource_tags(env, bucket.key),
+    }
+
+
+def replication_role_arn(bucket: Bucket, env: Environment) -> str | None:
+    """The role S3 assumes to replicate the bucket: `role_arn` when config.yaml brings one, else the role
+    the s3-bucket module makes for it (named `s3rep-` and the bucket's name, cut to IAM's 64 characters)."""
+    rule = bucket.spec.replication
+    if rule is None:
+        return None
+    return rule.role_arn or f"arn:aws:iam::{env.account}:role/s3rep-{bucket.name[:58]}"
+
+
+def replication_state(bucket: Bucket, env: Environment) -> dict[str, Any] | None:
+    """The one replication rule, in S3's terms (None: no replication)."""
+    rule = replication_rule(bucket, env)
+    if rule is None:
+        return None
+    return {
+        "destination": rule["destination_bucket_arn"],
+        "role": replication_role_arn(bucket, env),
+        "prefix": rule["prefix"] or None,
+        "storage_class": rule["storage_class"],
+        "replica_kms_key_arn": rule["replica_kms_key_arn"],
+        "sse_kms_encrypted_objects": rule["replica_kms_key_arn"] is not None,
+        "delete_marker_replication": rule["delete_marker_replication"],
+        "replication_time": rule["replication_time"],
+        "metrics": rule["metrics"],
+        "replica_modifications": rule["replica_modifications"],
     }
 
 
@@ -89,6 +118,7 @@ def table_state(table: Table, env: Environment) -> dict[str, Any]:
     s = table.spec
     return {
         "name": table.name,
+        "region": table.region,
         "hash_key": s.hash_key.model_dump(),
         "range_key": s.range_key.model_dump() if s.range_key else None,
         "billing_mode": _BILLING[s.billing],

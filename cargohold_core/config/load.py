@@ -338,6 +338,29 @@ def _merged(doc: Document, *, env: str | None) -> tuple[dict[str, Any], Document
                 continue
             if isinstance(base[key], dict) and isinstance(patch, dict):
                 _deep_merge(base[key], patch, target=(kind, key), source=source, doc=doc, locations=locations)
+    added = overrides.get("add") if isinstance(overrides, dict) else None
+    for kind, entries in added.items() if isinstance(added, dict) else []:
+        if kind not in KINDS or not isinstance(entries, dict):
+            continue
+        section = data.setdefault(kind, {})
+        if not isinstance(section, dict):
+            continue
+        for key, definition in entries.items():
+            source = ("environments", str(env), "overrides", "add", kind, key)
+            if key in section:
+                problems.append(
+                    doc.problem(
+                        source,
+                        f"{kind[:-1]} '{key}' is already a shared {kind[:-1]}",
+                        f"change it under `overrides: {{{kind}: {{{key}: ...}}}}`, or give the new one its own key",
+                    )
+                )
+                continue
+            # A resource of this environment alone: validated as a whole, its problems shown at these lines.
+            section[key] = copy.deepcopy(definition)
+            for path, loc in doc.locations.items():
+                if path[: len(source)] == source:
+                    locations[(kind, key, *path[len(source) :])] = loc
     return data, Document(doc.file, data, locations), problems
 
 
@@ -378,11 +401,20 @@ def _environment(
 
     template_ok = _template_ok(config.name_template)
 
-    def named(section: str, key: str, explicit: str | None, kind: str, check: Callable[[str], list[str]]) -> str:
-        """The resource's AWS name (explicit, else from the template), checked against AWS's rules."""
+    def named(
+        section: str,
+        key: str,
+        explicit: str | None,
+        kind: str,
+        check: Callable[[str], list[str]],
+        region: str | None = None,
+    ) -> str:
+        """The resource's AWS name (explicit, else from the template: `{region}` is the resource's own),
+        checked against AWS's rules."""
         if not explicit and not template_ok:
             return key  # the template itself was reported by _check_top
-        name = explicit or names.render(config.name_template, name=key, **fields)
+        where = {**fields, "region": region or spec.region}
+        name = explicit or names.render(config.name_template, name=key, **where)
         if "name" in partial.get((section, key), _Partial()).unknown:
             return name  # the `name:` written did not parse (reported); the template's would be beside the point
         rules.check_name(
@@ -402,14 +434,15 @@ def _environment(
 
     buckets: dict[str, Bucket] = {}
     for key, b_spec in resources.buckets.items():
-        name = named("buckets", key, b_spec.name, "bucket", names.check_bucket)
+        region = b_spec.region or spec.region
+        name = named("buckets", key, b_spec.name, "bucket", names.check_bucket, region)
         with rules_of("buckets", key):
             rules.check_bucket(checker, ("buckets", key), b_spec, bucket_keys=resources.buckets)
             rules.check_intelligent_tiering(checker, ("buckets", key), b_spec)
             rules.check_cors_origins(checker, ("buckets", key), b_spec)
             if env_part.rules:
                 rules.check_encryption_keys(checker, ("buckets", key), b_spec, env=spec)
-        buckets[key] = Bucket(key=key, name=name, spec=b_spec)
+        buckets[key] = Bucket(key=key, name=name, spec=b_spec, region=region)
     bucket_specs = {key: b.spec for key, b in buckets.items()}
     bucket_names = {key: b.name for key, b in buckets.items()}
     for key, bucket in buckets.items():  # the rules that look at other buckets, once every name is known
@@ -425,15 +458,19 @@ def _environment(
                 buckets=bucket_specs,
                 bucket_names=bucket_names,
             )
+    rules.check_regions(checker, spec, buckets=resources.buckets, tables=resources.tables)
+    rules.check_replication(checker, buckets=buckets, declared=declared["buckets"])
+    buckets = {key: _with_destination(bucket, buckets) for key, bucket in buckets.items()}
     tables: dict[str, Table] = {}
     for key, t_spec in resources.tables.items():
-        name = named("tables", key, t_spec.name, "table", names.check_table)
+        region = t_spec.region or spec.region
+        name = named("tables", key, t_spec.name, "table", names.check_table, region)
         with rules_of("tables", key):
             rules.check_table(checker, ("tables", key), t_spec)
             if env_part.rules:
                 rules.check_encryption_keys(checker, ("tables", key), t_spec, env=spec)
-        arn = f"arn:aws:dynamodb:{spec.region}:{spec.account}:table/{name}"
-        tables[key] = Table(key=key, name=name, arn=arn, spec=t_spec)
+        arn = f"arn:aws:dynamodb:{region}:{spec.account}:table/{name}"
+        tables[key] = Table(key=key, name=name, arn=arn, spec=t_spec, region=region)
     principals: dict[str, Principal] = {}
     for key, p_spec in resources.principals.items():
         kind = p_spec.kind
@@ -489,6 +526,17 @@ def _names_of_unparsed(
         if section == "principals" and found.raw.get("kind") in ("user", "role"):
             kind = f"IAM {found.raw['kind']}"
         named(section, key, explicit or None, kind, check)
+
+
+def _with_destination(bucket: Bucket, buckets: dict[str, Bucket]) -> Bucket:
+    """A replication destination named by its key in this config, resolved to that bucket's ARN as well,
+    so every reader (the stack's variables, the audit, drift) finds it as `destination_bucket_arn`."""
+    rule = bucket.spec.replication
+    if rule is None or rule.destination_bucket not in buckets or rule.destination_bucket_arn is not None:
+        return bucket
+    arn = buckets[str(rule.destination_bucket)].arn
+    spec = bucket.spec.model_copy(update={"replication": rule.model_copy(update={"destination_bucket_arn": arn})})
+    return dataclasses.replace(bucket, spec=spec)
 
 
 def _state_backend(config: ConfigFile, env_name: str, spec: EnvironmentSpec, checker: rules.Checker) -> StateBackend:

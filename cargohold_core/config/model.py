@@ -22,6 +22,7 @@ class Bucket:
     key: str
     name: str
     spec: BucketSpec
+    region: str  # the bucket's own `region:`, else the environment's
 
     @property
     def arn(self) -> str:
@@ -34,6 +35,7 @@ class Table:
     name: str
     arn: str
     spec: TableSpec
+    region: str  # the table's own `region:`, else the environment's
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,13 @@ class Environment:
     @property
     def endpoint(self) -> str | None:
         return self.spec.endpoint
+
+    @property
+    def regions(self) -> list[str]:
+        """Every region the environment has resources in: its own first, then the others sorted."""
+        others = {b.region for b in self.buckets.values()} | {t.region for t in self.tables.values()}
+        others.discard(self.region)
+        return [self.region, *sorted(others)]
 
     def at_endpoint(self, endpoint: str | None) -> Environment:
         """The same environment, reached through another endpoint (the demo's own emulator)."""

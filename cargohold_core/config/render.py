@@ -58,10 +58,33 @@ def access_log_target(bucket: Bucket, env: Environment) -> dict[str, str] | None
     }
 
 
+def replication_rule(bucket: Bucket, env: Environment) -> dict[str, Any] | None:
+    """The bucket's replication as the s3-bucket module takes it: the destination resolved to its ARN (a
+    bucket key of this config to that bucket's name), metrics on when Replication Time Control is (S3
+    requires them), or None when off."""
+    r = bucket.spec.replication
+    if r is None:
+        return None
+    target = env.buckets.get(r.destination_bucket or "")
+    return {
+        # load resolves a destination key to its ARN; resolved again here for an Environment made by hand
+        "destination_bucket_arn": r.destination_bucket_arn or (target.arn if target else None),
+        "storage_class": r.storage_class,
+        "prefix": r.prefix,
+        "replica_kms_key_arn": r.replica_kms_key_arn,
+        "role_arn": r.role_arn,
+        "delete_marker_replication": r.delete_marker_replication,
+        "replication_time": r.replication_time,
+        "metrics": r.metrics or r.replication_time,
+        "replica_modifications": r.replica_modifications,
+    }
+
+
 def _bucket(bucket: Bucket, env: Environment) -> dict[str, Any]:
     s = bucket.spec
     return {
         "name": bucket.name,
+        "region": bucket.region,
         "force_destroy": s.force_destroy,
         "versioning": s.versioning,
         "encryption": s.encryption.model_dump(),
@@ -88,7 +111,7 @@ def _bucket(bucket: Bucket, env: Environment) -> dict[str, Any]:
         "min_tls_version": s.min_tls_version,
         "deny_unencrypted_uploads": s.deny_unencrypted_uploads,
         "access_logging": access_log_target(bucket, env),
-        "replication": s.replication.model_dump() if s.replication else None,
+        "replication": replication_rule(bucket, env),
         "object_lock": s.object_lock.model_dump() if s.object_lock else None,
         "intelligent_tiering": s.intelligent_tiering.model_dump() if s.intelligent_tiering else None,
     }
@@ -102,6 +125,7 @@ def _table(table: Table) -> dict[str, Any]:
     s = table.spec
     return {
         "name": table.name,
+        "region": table.region,
         "hash_key": _key(s.hash_key),
         "range_key": _key(s.range_key),
         "billing_mode": _BILLING[s.billing],
@@ -164,6 +188,7 @@ class DeclaredResource:
     kind: str  # bucket | table | principal
     key: str  # the logical key in config.yaml
     name: str  # the AWS name of the bucket/table/principal it belongs to
+    region: str | None = None  # where a regional resource lives (its bucket's or table's); None for IAM
 
     def to_json(self) -> dict[str, str]:
         return {"address": self.address, "type": self.type, "kind": self.kind, "key": self.key, "name": self.name}
@@ -174,12 +199,21 @@ def declared_resources(env: Environment) -> list[DeclaredResource]:
     out: list[DeclaredResource] = []
     for key, bucket in env.buckets.items():
         out += [
-            DeclaredResource(f'module.buckets["{key}"].{addr}', addr.split(".")[0], "bucket", key, bucket.name)
+            DeclaredResource(
+                f'module.buckets["{key}"].{addr}',
+                addr.split(".")[0],
+                "bucket",
+                key,
+                bucket.name,
+                None if addr.startswith("aws_iam_") else bucket.region,
+            )
             for addr in _bucket_addresses(bucket, env)
         ]
     for key, table in env.tables.items():
         out += [
-            DeclaredResource(f'module.tables["{key}"].{addr}', addr.split(".")[0], "table", key, table.name)
+            DeclaredResource(
+                f'module.tables["{key}"].{addr}', addr.split(".")[0], "table", key, table.name, table.region
+            )
             for addr in _table_addresses(table)
         ]
     for key, principal in env.principals.items():
@@ -212,8 +246,9 @@ def _bucket_addresses(bucket: Bucket, env: Environment) -> list[str]:
         "aws_s3_bucket_cors_configuration.this[0]": bool(s.cors),
         "aws_s3_bucket_logging.this[0]": s.access_logging is not None,
         "aws_s3_bucket_replication_configuration.this[0]": s.replication is not None,
-        "aws_iam_role.replication[0]": s.replication is not None,
-        "aws_iam_role_policy.replication[0]": s.replication is not None,
+        # a role of the user's own (`role_arn`) replaces the generated one
+        "aws_iam_role.replication[0]": s.replication is not None and s.replication.role_arn is None,
+        "aws_iam_role_policy.replication[0]": s.replication is not None and s.replication.role_arn is None,
         "aws_s3_bucket_object_lock_configuration.this[0]": s.object_lock is not None,
         "aws_s3_bucket_intelligent_tiering_configuration.this[0]": s.intelligent_tiering is not None,
     }

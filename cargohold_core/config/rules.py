@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cargohold_core.config import names
 from cargohold_core.config.diagnostics import did_you_mean, near_miss
+from cargohold_core.config.model import Bucket
 from cargohold_core.config.schema import BucketSpec, EnvironmentSpec, Index, PrincipalSpec, TableSpec, partition_of
 from cargohold_core.config.yamlsource import Document, KeyPath
 from cargohold_core.errors import Problem
@@ -521,8 +522,9 @@ def check_replication_target(
     buckets: Mapping[str, BucketSpec],
     bucket_names: Mapping[str, str],
 ) -> None:
-    """A bucket cannot replicate into itself, and S3 replicates only into a versioned bucket."""
-    if spec.replication is None:
+    """A bucket cannot replicate into itself, and S3 replicates only into a versioned bucket (a destination
+    given by ARN; one given by its key here is `check_replication`'s)."""
+    if spec.replication is None or spec.replication.destination_bucket_arn is None:
         return
     where = (*path, "replication", "destination_bucket_arn")
     destination = spec.replication.destination_bucket_arn.rsplit(":", 1)[-1]
@@ -610,4 +612,76 @@ def check_service_principals(checker: Checker, path: KeyPath, spec: PrincipalSpe
                 (*path, "assume_role_services", index),
                 f"'{principal}' is not an AWS service principal; did you mean '{fixed}'?",
                 f"write `{fixed}`",
+            )
+
+
+def check_regions(
+    checker: Checker, spec: EnvironmentSpec, *, buckets: Mapping[str, BucketSpec], tables: Mapping[str, TableSpec]
+) -> None:
+    """A resource's own `region:` stays in the environment's partition (one account, one set of credentials)."""
+    home = partition_of(spec.region)
+    sections: list[tuple[str, Mapping[str, BucketSpec] | Mapping[str, TableSpec]]] = [
+        ("buckets", buckets),
+        ("tables", tables),
+    ]
+    for section, resources in sections:
+        for key, resource in resources.items():
+            if resource.region is not None and partition_of(resource.region) != home:
+                checker.add(
+                    (section, key, "region"),
+                    f"{resource.region} is in partition {partition_of(resource.region)}, but the environment's "
+                    f"region {spec.region} is in {home}",
+                    "put the resource in a region of the same partition, or in an environment of its own",
+                )
+
+
+def check_replication(checker: Checker, *, buckets: Mapping[str, Bucket], declared: set[str]) -> None:
+    """Replication between the buckets of one environment: a destination that exists, is versioned, holds
+    object-locked replicas (when the source locks its objects) and is in the replica key's region."""
+    for key, bucket in buckets.items():
+        rule = bucket.spec.replication
+        if rule is None:
+            continue
+        path: KeyPath = ("buckets", key, "replication")
+        if (rule.destination_bucket is None) == (rule.destination_bucket_arn is None):
+            checker.add(
+                path,
+                "replication names its destination once: `destination_bucket` or `destination_bucket_arn`"
+                if rule.destination_bucket is not None
+                else "replication needs a destination",
+                "write `destination_bucket: KEY` for a bucket of this config, or `destination_bucket_arn:` for another",
+            )
+            continue
+        target_key = rule.destination_bucket
+        if target_key is None:
+            continue
+        where = (*path, "destination_bucket")
+        if target_key not in declared:
+            checker.unknown_ref(where, "bucket", target_key, sorted(declared - {key}))
+            continue
+        if target_key == key:
+            checker.add(where, "a bucket cannot replicate to itself", "name another bucket, e.g. one in a DR region")
+            continue
+        target = buckets.get(target_key)
+        if target is None:
+            continue  # invalid, reported at its own lines
+        if not (target.spec.versioning or target.spec.object_lock):
+            checker.add(
+                where,
+                f"the destination '{target_key}' is not versioned; S3 replicates only into a versioned bucket",
+                f"set `versioning: true` on bucket '{target_key}'",
+            )
+        if bucket.spec.object_lock is not None and target.spec.object_lock is None:
+            checker.add(
+                where,
+                f"this bucket locks its objects, but the destination '{target_key}' has no object lock; "
+                "S3 replicates object-locked objects only into a bucket with object lock",
+                f"add `object_lock:` to bucket '{target_key}'",
+            )
+        kms = rule.replica_kms_key_arn
+        if kms is not None and kms.split(":")[3] != target.region:
+            checker.add(
+                (*path, "replica_kms_key_arn"),
+                f"the replica key is in {kms.split(':')[3]}, but the destination '{target_key}' is in {target.region}",
+                f"name a KMS key in {target.region}: S3 encrypts each replica with a key of its own region",
             )

@@ -86,12 +86,22 @@ class AccessLogging(Strict):
 
 
 class Replication(Strict):
-    destination_bucket_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}$")]
+    """One rule replicating the bucket (or a prefix of it) to another versioned bucket: a bucket of this
+    config by its key (`destination_bucket`, e.g. a DR bucket in another region) or any bucket by ARN."""
+
+    destination_bucket: str | None = None  # a bucket key in this config
+    destination_bucket_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}$")] | None = None
     storage_class: Literal[
         "STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"
     ] = "STANDARD"
     prefix: str = ""
     replica_kms_key_arn: str | None = None
+    # Bring your own role (S3 assumes it); none is generated then.
+    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")] | None = None
+    delete_marker_replication: bool = False  # mirror delete markers (a delete hides the replica too)
+    replication_time: bool = False  # S3 Replication Time Control: 15 minutes, with metrics (RTC needs them)
+    metrics: bool = False  # replication metrics and missed-threshold events (15 minutes)
+    replica_modifications: bool = False  # replicate metadata changes made on replicas back (two-way setups)
 
     _check_arn = field_validator("replica_kms_key_arn")(_kms_arn)
 
@@ -116,9 +126,16 @@ class Uploads(Strict):
     max_size_mb: Annotated[int, Field(ge=1, le=5120)] | None = None
 
 
+def _region_name(value: str | None) -> str | None:
+    if value is not None and not _REGION.match(value):
+        raise ValueError(f"'{value}' is not an AWS region name (e.g. us-east-1, ap-south-1)")
+    return value
+
+
 class BucketSpec(Strict):
     description: str | None = None
     name: str | None = None  # explicit AWS name; default comes from the name template
+    region: str | None = None  # default: the environment's region
     key_layout: str | None = None  # documents the key scheme, e.g. "{user_id}/{course_id}/{unit}"
     versioning: bool = True
     force_destroy: bool = False
@@ -136,6 +153,8 @@ class BucketSpec(Strict):
     object_lock: ObjectLock | None = None
     intelligent_tiering: IntelligentTiering | None = None
     uploads: Uploads | None = None
+
+    _check_region = field_validator("region")(_region_name)
 
 
 # ---------------------------------------------------------------- tables
@@ -188,6 +207,7 @@ class TableEncryption(Strict):
 class TableSpec(Strict):
     description: str | None = None
     name: str | None = None
+    region: str | None = None  # default: the environment's region
     hash_key: KeyAttribute
     range_key: KeyAttribute | None = None
     billing: Literal["on-demand", "provisioned"] = "on-demand"
@@ -201,6 +221,8 @@ class TableSpec(Strict):
     stream: Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"] | None = None
     deletion_protection: bool = True
     table_class: Literal["STANDARD", "STANDARD_INFREQUENT_ACCESS"] = "STANDARD"
+
+    _check_region = field_validator("region")(_region_name)
 
 
 # ---------------------------------------------------------------- principals
@@ -342,12 +364,22 @@ class AssumeRole(Strict):
         return self.role_arn.split(":")[1]
 
 
-class Overrides(Strict):
-    """Per-environment changes deep-merged onto the shared resources (lists are replaced whole)."""
+class Added(Strict):
+    """Resources this environment alone has (a DR bucket, say): complete definitions, by key."""
 
     buckets: dict[str, dict[str, Any]] = {}
     tables: dict[str, dict[str, Any]] = {}
     principals: dict[str, dict[str, Any]] = {}
+
+
+class Overrides(Strict):
+    """Per-environment changes deep-merged onto the shared resources (lists are replaced whole), and under
+    `add:` resources that exist in this environment only (a key there must not be a shared one)."""
+
+    buckets: dict[str, dict[str, Any]] = {}
+    tables: dict[str, dict[str, Any]] = {}
+    principals: dict[str, dict[str, Any]] = {}
+    add: Added = Added()
 
 
 class EnvironmentSpec(Strict):

@@ -45,7 +45,21 @@ def bucket_settings(bucket: Bucket) -> list[str]:
     if s.access_logging is not None:
         out.append(f"access logs -> {s.access_logging.target_bucket}/{s.access_logging.target_prefix}")
     if s.replication is not None:
-        out.append(f"replication -> {s.replication.destination_bucket_arn} ({s.replication.storage_class})")
+        r = s.replication
+        options: list[str] = [r.storage_class]
+        options += [
+            words
+            for wanted, words in (
+                (r.delete_marker_replication, "delete markers"),
+                (r.replication_time, "RTC 15 min"),
+                (r.metrics and not r.replication_time, "metrics"),
+                (r.replica_modifications, "replica modifications"),
+                (r.replica_kms_key_arn is not None, f"replicas encrypted with {r.replica_kms_key_arn}"),
+                (r.role_arn is not None, f"role {r.role_arn}"),
+            )
+            if wanted
+        ]
+        out.append(f"replication -> {r.destination_bucket_arn} ({', '.join(options)})")
     if s.intelligent_tiering is not None:
         tiers = s.intelligent_tiering
         out.append(

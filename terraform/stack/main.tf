@@ -2,7 +2,7 @@ locals {
   # ARNs are built from the names, not read from the modules, so every IAM policy is
   # fully known at plan time (and when evaluated offline).
   bucket_arns = { for k, b in var.buckets : k => "arn:${var.partition}:s3:::${b.name}" }
-  table_arns  = { for k, t in var.tables : k => "arn:${var.partition}:dynamodb:${var.region}:${var.account_id}:table/${t.name}" }
+  table_arns  = { for k, t in var.tables : k => "arn:${var.partition}:dynamodb:${coalesce(t.region, var.region)}:${var.account_id}:table/${t.name}" }
 
   # Server access logging: the target bucket's name (a key of `buckets` resolves to that bucket's
   # name, as the toolkit's renderer does; anything else is an existing bucket's name), null when off.
@@ -42,6 +42,7 @@ module "buckets" {
   for_each = var.buckets
 
   name                     = each.value.name
+  region                   = coalesce(each.value.region, var.region) # per resource (AWS provider 6): DR in another region
   partition                = var.partition
   force_destroy            = each.value.force_destroy
   versioning               = each.value.versioning
@@ -66,6 +67,7 @@ module "tables" {
   for_each = var.tables
 
   name                     = each.value.name
+  region                   = coalesce(each.value.region, var.region)
   hash_key                 = each.value.hash_key
   range_key                = each.value.range_key
   billing_mode             = each.value.billing_mode

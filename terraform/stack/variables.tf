@@ -96,6 +96,7 @@ variable "buckets" {
   description = "S3 buckets by logical name."
   type = map(object({
     name          = string
+    region        = optional(string) # null: var.region
     force_destroy = optional(bool, false)
     versioning    = optional(bool, true)
     encryption = optional(object({
@@ -140,10 +141,15 @@ variable "buckets" {
       target_prefix = optional(string, "")
     }))
     replication = optional(object({
-      destination_bucket_arn = string
-      storage_class          = optional(string, "STANDARD")
-      prefix                 = optional(string, "")
-      replica_kms_key_arn    = optional(string)
+      destination_bucket_arn    = string
+      storage_class             = optional(string, "STANDARD")
+      prefix                    = optional(string, "")
+      replica_kms_key_arn       = optional(string)
+      role_arn                  = optional(string)
+      delete_marker_replication = optional(bool, false)
+      replication_time          = optional(bool, false)
+      metrics                   = optional(bool, false)
+      replica_modifications     = optional(bool, false)
     }))
     object_lock = optional(object({
       mode = string
@@ -244,7 +250,8 @@ variable "buckets" {
 variable "tables" {
   description = "DynamoDB tables by logical name."
   type = map(object({
-    name = string
+    name   = string
+    region = optional(string) # null: var.region
     hash_key = object({
       name = string
       type = string

@@ -78,10 +78,13 @@ def test_every_shipped_config_loads_with_default_names(path: Path) -> None:
                   "region": raw_env["region"]}
         for kind in ("buckets", "tables", "principals"):
             section = getattr(env, kind)
-            assert list(section) == list(raw.get(kind) or {})
+            added = ((raw_env.get("overrides") or {}).get("add") or {}).get(kind) or {}
+            assert list(section) == [*(raw.get(kind) or {}), *added]
             for key, item in section.items():
-                explicit = (raw[kind][key] or {}).get("name")
-                assert item.name == (explicit or template.format(name=key, **fields))
+                written = (raw.get(kind) or {}).get(key) or added[key] or {}
+                # `{region}` is the resource's own region
+                where = {**fields, "region": written.get("region") or raw_env["region"]}
+                assert item.name == (written.get("name") or template.format(name=key, **where))
         assert env.region == raw_env["region"]
         assert env.account == raw_env["account"]
 

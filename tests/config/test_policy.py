@@ -211,7 +211,7 @@ def test_photos_backend_has_exactly_what_the_app_needs() -> None:
 
 TOP_KEYS = {"project", "environment", "region", "account_id", "partition", "endpoint", "profile", "assume_role", "tags",
             "buckets", "tables", "principals"}
-BUCKET_KEYS = {"name", "force_destroy", "versioning", "encryption", "lifecycle_rules", "cors_rules",
+BUCKET_KEYS = {"name", "region", "force_destroy", "versioning", "encryption", "lifecycle_rules", "cors_rules",
                "public_read_prefix", "tls_only", "min_tls_version", "deny_unencrypted_uploads", "access_logging",
                "replication", "object_lock", "intelligent_tiering"}
 ENCRYPTION_KEYS = {"type", "kms_key_arn", "bucket_key"}
@@ -222,12 +222,13 @@ TRANSITION_KEYS = {"days", "storage_class"}
 NONCURRENT_TRANSITION_KEYS = {"days", "storage_class", "newer_noncurrent_versions"}
 CORS_KEYS = {"allowed_origins", "allowed_methods", "allowed_headers", "expose_headers", "max_age_seconds"}
 LOGGING_KEYS = {"target_bucket", "target_prefix"}
-REPLICATION_KEYS = {"destination_bucket_arn", "storage_class", "prefix", "replica_kms_key_arn"}
+REPLICATION_KEYS = {"destination_bucket_arn", "storage_class", "prefix", "replica_kms_key_arn", "role_arn",
+                    "delete_marker_replication", "replication_time", "metrics", "replica_modifications"}
 OBJECT_LOCK_KEYS = {"mode", "days"}
 TIERING_KEYS = {"prefix", "archive_access_days", "deep_archive_access_days"}
-TABLE_KEYS = {"name", "hash_key", "range_key", "billing_mode", "read_capacity", "write_capacity", "autoscaling",
-              "global_secondary_indexes", "local_secondary_indexes", "point_in_time_recovery", "ttl_attribute",
-              "encryption", "stream_view_type", "deletion_protection", "table_class"}
+TABLE_KEYS = {"name", "region", "hash_key", "range_key", "billing_mode", "read_capacity", "write_capacity",
+              "autoscaling", "global_secondary_indexes", "local_secondary_indexes", "point_in_time_recovery",
+              "ttl_attribute", "encryption", "stream_view_type", "deletion_protection", "table_class"}
 KEY_KEYS = {"name", "type"}
 AUTOSCALING_KEYS = {"min_read", "max_read", "min_write", "max_write", "target_utilization"}
 GSI_KEYS = {"name", "hash_key", "range_key", "projection_type", "non_key_attributes", "read_capacity",
@@ -272,6 +273,11 @@ buckets:
     replication:
       destination_bucket_arn: "arn:aws:s3:::replica-bucket"
       replica_kms_key_arn: "arn:aws:kms:us-west-2:111111111111:key/5678abcd-12ab-34cd-56ef-1234567890ab"
+      role_arn: "arn:aws:iam::111111111111:role/replication"
+      delete_marker_replication: true
+      replication_time: true
+      metrics: true
+      replica_modifications: true
     object_lock: {mode: GOVERNANCE, days: 5}
     intelligent_tiering: {prefix: t/, archive_access_days: 90}
 tables:

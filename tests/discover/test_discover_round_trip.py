@@ -215,3 +215,25 @@ def test_declared_resources_found_live_are_imported_not_rewritten(tmp_path: Path
     assert sorted(b.address for b in blocks) == sorted(r.address for r in declared_resources(env))
     # ...which Terraform accepts as a no-op where its state already manages the resource.
     assert changed(workflow.plan(stack(env, run.work_dir, imports=import_blocks(blocks, found)))) == set()
+
+
+DR = Path(__file__).resolve().parents[1] / "fixtures" / "dr" / "config.yaml"
+
+
+def test_an_environment_in_two_regions_round_trips(tmp_path: Path, account: Emulator) -> None:
+    """A DR bucket and a table in us-west-2 beside the environment's us-east-1: discover finds each where it
+    lives (the table listed in its region, the bucket's location asked, as moto's ListBuckets does not say)
+    and writes `region:` for them, so the discovered config plans the same resources in the same regions."""
+    document = yaml.safe_load(DR.read_text(encoding="utf-8"))
+    document["environments"]["prod"].update(account="123456789012", endpoint="ENDPOINT")
+    _, env, found, discovered = round_trip(yaml.safe_dump(document, sort_keys=False), tmp_path, account, "prod")
+    assert_same(env, discovered, found)
+    by_name = {b.name: b.region for b in discovered.buckets.values()}
+    assert by_name[env.buckets["contracts-dr"].name] == "us-west-2"
+    assert by_name[env.buckets["contracts"].name] == "us-east-1"
+    assert {t.name: t.region for t in discovered.tables.values()}[env.tables["signatures-dr"].name] == "us-west-2"
+    # the replication rule comes back with its options, and the destination by ARN
+    rule = discovered.buckets[next(k for k, b in discovered.buckets.items() if b.name == env.buckets["contracts"].name)]
+    assert rule.spec.replication is not None
+    assert rule.spec.replication.destination_bucket_arn == env.buckets["contracts-dr"].arn
+    assert rule.spec.replication.replication_time is True

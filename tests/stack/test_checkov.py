@@ -32,6 +32,7 @@ SCANS = [
     ("examples/photos/config.yaml", "dev"),  # the public-read prefix
     ("examples/generations/config.yaml", "prod"),  # SSE-KMS
     ("examples/chat-pdfs/config.yaml", "dev"),
+    ("tests/fixtures/dr/config.yaml", "prod"),  # replication into a DR bucket in another region, object lock
 ]
 
 

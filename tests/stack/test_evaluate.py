@@ -34,7 +34,11 @@ from tests.support.stack_shape import (
 tfparse = pytest.importorskip("tfparse", reason="tfparse is a dev dependency: pip install -e '.[dev]'")
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIGS = [REPO / "config.yaml", *sorted((REPO / "examples").glob("*/config.yaml"))]
+CONFIGS = [
+    REPO / "config.yaml",
+    *sorted((REPO / "examples").glob("*/config.yaml")),
+    REPO / "tests" / "fixtures" / "dr" / "config.yaml",  # a DR bucket in a second region, replicated into
+]
 NOT_RESOURCES = {"locals", "module", "output", "provider", "terraform", "variable", "data"}
 
 
@@ -88,7 +92,7 @@ def test_stack_creates_the_models_desired_state(config: Path, env_name: str, tmp
     for bucket in desired["buckets"].values():
         for rule in bucket["lifecycle"]:
             rule["id"] = UNREADABLE
-    assert observed_buckets(found) == desired["buckets"]
+    assert observed_buckets(found, account=env.account) == desired["buckets"]
     assert observed_tables(found) == desired["tables"]
     assert observed_principals(found, env.account) == desired["principals"]
 
@@ -241,3 +245,31 @@ def test_global_index_keys_are_key_schema_blocks(config: Path, env_name: str, tm
             assert "hash_key" not in g and "range_key" not in g, (key, g["name"])
             found[g["name"]] = [(k["attribute_name"], k["key_type"]) for k in as_list(g.get("key_schema"))]
         assert found == expected, key
+
+
+def test_the_replication_role_of_an_object_locked_source(tmp_path: Path) -> None:
+    """The DR fixture's source locks its objects and replicates delete markers into a bucket of another
+    region, with SSE-KMS: the role the module makes may read retention and legal holds, replicate deletes
+    and use both keys, each on its own bucket; the rule and the DR bucket are in their own regions."""
+    env = load_project(REPO / "tests" / "fixtures" / "dr" / "config.yaml").environment("prod")
+    found = resources(evaluate(env, tmp_path))
+    source, replica = env.buckets["contracts"], env.buckets["contracts-dr"]
+    policy = json.loads(of_type(found, "aws_iam_role_policy")["contracts"]["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert list(by_sid) == [
+        "SourceBucket",
+        "SourceObjects",
+        "SourceObjectLock",
+        "DestinationObjects",
+        "DecryptSource",
+        "EncryptReplica",
+    ]
+    assert by_sid["SourceObjectLock"]["Action"] == ["s3:GetObjectLegalHold", "s3:GetObjectRetention"]
+    assert by_sid["SourceObjectLock"]["Resource"] == [f"{source.arn}/*"]
+    assert by_sid["DestinationObjects"]["Action"] == ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"]
+    assert by_sid["DestinationObjects"]["Resource"] == [f"{replica.arn}/*"]
+    assert by_sid["DecryptSource"]["Resource"] == [source.spec.encryption.kms_key_arn]
+    assert by_sid["EncryptReplica"]["Resource"] == [replica.spec.encryption.kms_key_arn]
+    assert of_type(found, "aws_s3_bucket")["contracts-dr"]["region"] == "us-west-2"
+    assert of_type(found, "aws_s3_bucket_replication_configuration")["contracts"]["region"] == "us-east-1"
+    assert of_type(found, "aws_dynamodb_table")["signatures-dr"]["region"] == "us-west-2"

@@ -29,7 +29,9 @@ def of_type(found: dict[str, dict[str, Any]], rtype: str) -> dict[str, dict[str,
     return {module_key(a): r for a, r in found.items() if a.rsplit(".", 2)[-2] == rtype}
 
 
-def observed_buckets(found: dict[str, dict[str, Any]], *, rule_ids: bool = False) -> dict[str, dict[str, Any]]:
+def observed_buckets(
+    found: dict[str, dict[str, Any]], *, account: str, rule_ids: bool = False
+) -> dict[str, dict[str, Any]]:
     versioning = of_type(found, "aws_s3_bucket_versioning")
     sse = of_type(found, "aws_s3_bucket_server_side_encryption_configuration")
     ownership = of_type(found, "aws_s3_bucket_ownership_controls")
@@ -40,6 +42,8 @@ def observed_buckets(found: dict[str, dict[str, Any]], *, rule_ids: bool = False
     logging = of_type(found, "aws_s3_bucket_logging")
     replication = of_type(found, "aws_s3_bucket_replication_configuration")
     locks = of_type(found, "aws_s3_bucket_object_lock_configuration")
+    # the replication role a bucket's module makes (not a principal's role of the same key)
+    roles = of_type({a: r for a, r in found.items() if a.startswith("module.buckets[")}, "aws_iam_role")
     out = {}
     for key, bucket in of_type(found, "aws_s3_bucket").items():
         default = as_list(sse[key]["rule"])[0]
@@ -60,6 +64,7 @@ def observed_buckets(found: dict[str, dict[str, Any]], *, rule_ids: bool = False
         lock_rule = as_list(lock_rule)[0] if lock_rule else None
         out[key] = {
             "name": bucket["bucket"],
+            "region": bucket["region"],
             "versioning": as_list(versioning[key]["versioning_configuration"])[0]["status"]
             if key in versioning
             else None,
@@ -104,11 +109,40 @@ def observed_buckets(found: dict[str, dict[str, Any]], *, rule_ids: bool = False
             }
             if key in logging
             else None,
-            "replication": key in replication,
+            "replication": replication_rule(replication[key], roles.get(key), account)
+            if key in replication
+            else None,
             "object_lock": {"mode": lock_rule["mode"], "days": lock_rule["days"]} if lock_rule else None,
             "tags": bucket["tags_all"],
         }
     return out
+
+
+def replication_rule(config: dict[str, Any], role: dict[str, Any] | None, account: str) -> dict[str, Any]:
+    """The one replication rule. The generated role's ARN is known only after apply, so it is read as the
+    ARN of the role the module makes (by its name); a role config.yaml brings is read as written."""
+    rule = as_list(config["rule"])[0]
+    destination = as_list(rule["destination"])[0]
+    criteria = as_list(rule.get("source_selection_criteria"))
+    criteria = criteria[0] if criteria else {}
+    encryption = as_list(destination.get("encryption_configuration"))
+
+    def on(block: Any) -> bool:
+        found = as_list(block)
+        return bool(found) and found[0].get("status") == "Enabled"
+
+    return {
+        "destination": destination["bucket"],
+        "role": f"arn:aws:iam::{account}:role/{role['name']}" if role else config["role"],
+        "prefix": as_list(rule.get("filter"))[0].get("prefix") or None,
+        "storage_class": destination.get("storage_class"),
+        "replica_kms_key_arn": encryption[0]["replica_kms_key_id"] if encryption else None,
+        "sse_kms_encrypted_objects": on(criteria.get("sse_kms_encrypted_objects")),
+        "delete_marker_replication": on(rule.get("delete_marker_replication")),
+        "replication_time": on(destination.get("replication_time")),
+        "metrics": on(destination.get("metrics")),
+        "replica_modifications": on(criteria.get("replica_modifications")),
+    }
 
 
 def lifecycle_rule(rule: dict[str, Any], *, rule_ids: bool) -> dict[str, Any]:
@@ -154,6 +188,7 @@ def observed_tables(found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
             sse_type = "customer-kms" if sse[0].get("kms_key_arn") else "aws-managed"
         out[key] = {
             "name": table["name"],
+            "region": table["region"],
             "hash_key": {"name": table["hash_key"], "type": types[table["hash_key"]]},
             "range_key": {"name": range_key, "type": types[range_key]} if range_key else None,
             "billing_mode": table["billing_mode"],

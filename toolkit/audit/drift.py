@@ -85,7 +85,13 @@ def drift_findings(project: Project, env: Environment, inventory: Inventory) -> 
 def _declared(env: Environment, inv: Inventory) -> Iterator[Finding]:
     kinds: list[tuple[str, Any, Any, Any, Any]] = [
         ("bucket", env.buckets, inv.buckets, lambda x: inv.bucket(x.name), lambda b, live: _bucket_pair(b, live, env)),
-        ("table", env.tables, inv.tables, lambda x: inv.table(x.name), lambda t, live: _table_pair(t, live, env)),
+        (
+            "table",
+            env.tables,
+            inv.tables,
+            lambda x: inv.table(x.name, x.region),
+            lambda t, live: _table_pair(t, live, env),
+        ),
         (
             "principal",
             env.principals,
@@ -126,6 +132,7 @@ def _declared(env: Environment, inv: Inventory) -> Iterator[Finding]:
 def _bucket_pair(bucket: Bucket, live: BucketInfo, env: Environment) -> tuple[dict[str, Any], dict[str, Any]]:
     want = bucket_state(bucket, env)
     want.pop("name")
+    want.pop("region")  # where the bucket was found: the inventory reads it there
     want.pop("object_lock")  # not read by the audit
     want["lifecycle"] = sorted(want["lifecycle"], key=lambda r: str(r["id"]))
     if want["min_tls_version"] is not None:  # None: tls_only is off, no policy states a minimum
@@ -138,6 +145,7 @@ def _bucket_pair(bucket: Bucket, live: BucketInfo, env: Environment) -> tuple[di
 def _table_pair(table: Table, live: TableInfo, env: Environment) -> tuple[dict[str, Any], dict[str, Any]]:
     want = table_state(table, env)
     want.pop("name")
+    want.pop("region")  # where the table was found: the inventory reads each region the environment uses
     return want, _table_live(live, want)
 
 
@@ -183,8 +191,38 @@ def _bucket_live(b: BucketInfo, want: dict[str, Any]) -> dict[str, Any]:
         "lifecycle": sorted((_lifecycle_rule(r) for r in b.lifecycle.get()), key=lambda r: str(r["id"])),
         "cors": [_cors_rule(r) for r in b.cors.get()],
         "logging": _logging(b.logging.get()),
-        "replication": b.replication.get() is not None,
+        "replication": _replication(b.replication.get()),
         "tags": b.tags.get(),
+    }
+
+
+def _replication(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A live replication configuration in the desired-state model's terms (`desired.replication_state`):
+    its one rule, or what there is instead (rules counted) when it is not one rule."""
+    if config is None:
+        return None
+    rules = config.get("Rules") or []
+    if len(rules) != 1:
+        return {"rules": len(rules), "role": config.get("Role")}
+    rule = rules[0]
+    destination = rule.get("Destination") or {}
+    criteria = rule.get("SourceSelectionCriteria") or {}
+    scope = rule.get("Filter") or {}
+
+    def on(part: Any) -> bool:
+        return isinstance(part, dict) and part.get("Status") == "Enabled"
+
+    return {
+        "destination": destination.get("Bucket"),
+        "role": config.get("Role"),
+        "prefix": (scope.get("Prefix") if "Prefix" in scope else rule.get("Prefix")) or None,
+        "storage_class": destination.get("StorageClass") or "STANDARD",
+        "replica_kms_key_arn": (destination.get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID"),
+        "sse_kms_encrypted_objects": on(criteria.get("SseKmsEncryptedObjects")),
+        "delete_marker_replication": on(rule.get("DeleteMarkerReplication")),
+        "replication_time": on(destination.get("ReplicationTime")),
+        "metrics": on(destination.get("Metrics")),
+        "replica_modifications": on(criteria.get("ReplicaModifications")),
     }
 
 

@@ -67,6 +67,7 @@ class TableInfo:
     ttl_attribute: Fetched[str | None]  # None when TTL is off
     autoscaled: Fetched[bool]  # both read and write capacity have scalable targets
     tags: Fetched[dict[str, str] | None] = field(default_factory=Fetched)  # read for declared tables only
+    region: str | None = None  # where it was listed (each region the environment has resources in)
 
 
 @dataclass
@@ -114,8 +115,10 @@ class Inventory:
     def bucket(self, name: str) -> BucketInfo | None:
         return next((b for b in (self.buckets.value or []) if b.name == name), None)
 
-    def table(self, name: str) -> TableInfo | None:
-        return next((t for t in (self.tables.value or []) if t.name == name), None)
+    def table(self, name: str, region: str | None = None) -> TableInfo | None:
+        """The table of this name (in `region`, when given: names repeat across regions)."""
+        found = (t for t in (self.tables.value or []) if t.name == name and region in (None, t.region))
+        return next(found, None)
 
     def principal(self, kind: str, name: str) -> PrincipalInfo | None:
         return next((p for p in (self.principals.value or []) if p.kind == kind and p.name == name), None)
@@ -145,7 +148,7 @@ def read_inventory(
         )
         account_pab = reader.submit(_account_public_access_block, reader, account)
         buckets = reader.submit(_buckets, reader, detailed, frozenset(b.name for b in env.buckets.values()), fast_s3)
-        tables = reader.submit(_tables, reader, frozenset(t.name for t in env.tables.values()))
+        tables = reader.submit(_all_tables, reader, frozenset(t.name for t in env.tables.values()), env.regions)
         principals = reader.submit(_principals, reader)
         inventory = Inventory(
             account=account,
@@ -302,13 +305,25 @@ def _encryption(answer: dict[str, Any]) -> dict[str, Any] | None:
 # --- DynamoDB ---------------------------------------------------------------------------------
 
 
-def _tables(reader: Reader, tagged: frozenset[str]) -> Fetched[list[TableInfo]]:
-    ddb = reader.client("dynamodb")
+def _all_tables(reader: Reader, tagged: frozenset[str], regions: list[str]) -> Fetched[list[TableInfo]]:
+    """The tables of every region the environment has resources in (DynamoDB lists one region's)."""
+    out: list[TableInfo] = []
+    for region in regions:
+        found = _tables(reader, tagged, region)
+        if not found.ok:
+            return found
+        out += found.value or []
+    return Fetched(out)
+
+
+def _tables(reader: Reader, tagged: frozenset[str], region: str | None = None) -> Fetched[list[TableInfo]]:
+    region = region or reader.env.region
+    ddb = reader.client("dynamodb", region)
     try:
         names = [n for page in ddb.get_paginator("list_tables").paginate() for n in page.get("TableNames", [])]
     except Exception as exc:
         return Fetched(error=error_text(exc))
-    scaled = reader.submit(_autoscaled_tables, reader)
+    scaled = reader.submit(_autoscaled_tables, reader, region)
     pending = {
         name: (
             reader.submit(lambda n=name: read(lambda: ddb.describe_table(TableName=n)["Table"])),
@@ -334,7 +349,7 @@ def _tables(reader: Reader, tagged: frozenset[str]) -> Fetched[list[TableInfo]]:
             else Fetched(error=autoscaled.error)
         )
         table_tags: Fetched[dict[str, str] | None] = tags[name].result() if name in tags else Fetched()
-        out.append(TableInfo(name, arn, desc, pitr.result(), ttl.result(), scaling, table_tags))
+        out.append(TableInfo(name, arn, desc, pitr.result(), ttl.result(), scaling, table_tags, region))
     return Fetched(out)
 
 
@@ -353,9 +368,9 @@ def _ttl(answer: dict[str, Any]) -> str | None:
     return desc.get("AttributeName") if desc.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") else None
 
 
-def _autoscaled_tables(reader: Reader) -> Fetched[set[str]]:
+def _autoscaled_tables(reader: Reader, region: str | None = None) -> Fetched[set[str]]:
     """Tables whose read AND write capacity have an Application Auto Scaling target."""
-    aas = reader.client("application-autoscaling")
+    aas = reader.client("application-autoscaling", region)
 
     def targets() -> set[str]:
         dims: dict[str, set[str]] = {}

@@ -195,13 +195,17 @@ def _grant(kind: str, key: str, prefix: str | None, words: list[str]) -> dict[st
 def render(grants: list[dict[str, Any]], targets: Targets) -> dict[str, Any]:
     """The policy cargohold would write for these grants."""
     spec = PrincipalSpec(grants=[Grant.model_validate(g) for g in grants])
-    buckets = {key: Bucket(key=key, name=name, spec=BucketSpec()) for name, key in targets.buckets.items()}
+    buckets = {
+        key: Bucket(key=key, name=name, spec=BucketSpec(), region=targets.region)
+        for name, key in targets.buckets.items()
+    }
     tables = {
         key: Table(
             key=key,
             name=name,
             arn=f"arn:aws:dynamodb:{targets.region}:{targets.account}:table/{name}",
             spec=TableSpec(hash_key=KeyAttribute(name="id")),
+            region=targets.region,
         )
         for name, key in targets.tables.items()
     }

@@ -288,6 +288,16 @@ class _Extras:
     def client(self, service: str) -> Any:
         return aws.client(self.env, service)
 
+    def bucket_region(self, name: str) -> str | None:
+        """Where a bucket lives, asked once (GetBucketLocation) where ListBuckets did not say (moto); None
+        when it cannot be read (the bucket is then taken to be in the environment's region)."""
+        try:
+            answer = self.client("s3").get_bucket_location(Bucket=name)
+        except Exception:
+            return None
+        where = str(answer.get("LocationConstraint") or "us-east-1")
+        return {"EU": "eu-west-1"}.get(where, where)
+
     def iam(self) -> dict[str, Any]:
         if self._iam is None:
             out: dict[str, Any] = {"users": {}, "roles": {}, "groups": {}, "policies": {}}
@@ -371,19 +381,9 @@ class _Extras:
 def _bucket(b: BucketInfo, found: Discovery, extra: _Extras, keys: dict[str, str]) -> Discovered | None:
     item = Discovered("buckets", keys[b.name], b.name, {"name": b.name}, {"aws_s3_bucket.this"})
     spec = item.spec
-    region = b.region  # None when the endpoint does not report it (an emulator)
+    region = b.region or extra.bucket_region(b.name)  # ListBuckets names it on AWS, not on moto
     if region is not None and region != found.region:
-        found.remarks.append(
-            Remark(
-                SKIPPED,
-                "buckets",
-                b.name,
-                f"in {region}, not the environment's region {found.region}",
-                "adopt it from an environment in that region",
-                item.key,
-            )
-        )
-        return None
+        spec["region"] = region  # a bucket of another region (a DR copy, say): adopted there
     _versioning_and_lock(b, item, found, extra)
     _encryption(b, item, found)
     _ownership_and_block(b, item, found)
@@ -708,6 +708,19 @@ def _replication(b: BucketInfo, item: Discovered, found: Discovery, extra: _Extr
     replica_key = (dest.get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")
     if replica_key:
         out["replica_kms_key_arn"] = _kms_arn(str(replica_key), found)
+
+    def on(part: Any) -> bool:
+        return isinstance(part, dict) and part.get("Status") == "Enabled"
+
+    criteria = rule.get("SourceSelectionCriteria") or {}
+    options = {
+        "delete_marker_replication": on(rule.get("DeleteMarkerReplication")),
+        "replication_time": on(dest.get("ReplicationTime")),
+        # Replication Time Control turns the metrics on by itself (S3 requires them)
+        "metrics": on(dest.get("Metrics")) and not on(dest.get("ReplicationTime")),
+        "replica_modifications": on(criteria.get("ReplicaModifications")),
+    }
+    out.update({name: True for name, wanted in options.items() if wanted})
     item.spec["replication"] = out
     item.exists.add("aws_s3_bucket_replication_configuration.this[0]")
     item.context["replication_role"] = role
@@ -717,12 +730,7 @@ def _replication(b: BucketInfo, item: Discovered, found: Discovery, extra: _Extr
         if "replication" in inline:
             item.exists.add("aws_iam_role_policy.replication[0]")
     else:
-        found.remark(
-            CHANGE,
-            item,
-            f"replication uses role {role}; apply creates cargohold's role {expected} and switches replication to it",
-            f"delete role {role} after the apply if nothing else uses it",
-        )
+        out["role_arn"] = config.get("Role")  # kept: a role of the user's own, which cargohold leaves alone
 
 
 def _tiering(b: BucketInfo, item: Discovered, found: Discovery, extra: _Extras) -> None:
@@ -754,6 +762,8 @@ def _table(t: TableInfo, key: str, found: Discovery, extra: _Extras) -> Discover
     d = t.description.get()
     item = Discovered("tables", key, t.name, {"name": t.name}, {"aws_dynamodb_table.this"})
     spec = item.spec
+    if t.region is not None and t.region != found.region:
+        spec["region"] = t.region  # listed in another region the environment uses
     types = {a["AttributeName"]: a["AttributeType"] for a in d.get("AttributeDefinitions", [])}
 
     def key_of(schema: list[dict[str, Any]], kind: str) -> dict[str, str] | None:

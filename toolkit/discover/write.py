@@ -126,7 +126,10 @@ def imports_for(env: Environment, discovery: Discovery) -> list[ImportBlock]:
         # the first apply must adopt the user that exists, not try to create it again.
         local = resource.address.split("].", 1)[1]
         if local in item.exists:
-            out.append(ImportBlock(resource.address, import_id(resource, item)))
+            identity = import_id(resource, item)
+            if resource.region is not None and resource.region != env.region:
+                identity += f"@{resource.region}"  # the AWS provider 6 imports a resource of another region so
+            out.append(ImportBlock(resource.address, identity))
         else:
             discovery.remark(CHANGE, item, f"{local} does not exist yet: apply creates it")
     _remark_unowned(env, discovery)

@@ -188,11 +188,11 @@ def check_buckets(run: Run) -> None:
 def _region_finding(run: Run, bucket: Bucket, actual: str | None) -> None:
     if actual is None:
         run.add(errored(checks.BUCKET_REGION, bucket.arn, "the bucket's region could not be read"))
-    elif actual == run.env.region:
+    elif actual == bucket.region:  # the bucket's own `region:` (a DR bucket), else the environment's
         run.add(passed(checks.BUCKET_REGION, bucket.arn, f"in {actual}", region=actual))
     else:
-        d = region_mismatch(bucket.name, actual=actual, configured=run.env.region, bucket_key=bucket.key)
-        run.add(diagnosed(checks.BUCKET_REGION, bucket.arn, d, expected=run.env.region, actual=actual, region=actual))
+        d = region_mismatch(bucket.name, actual=actual, configured=bucket.region, bucket_key=bucket.key)
+        run.add(diagnosed(checks.BUCKET_REGION, bucket.arn, d, expected=bucket.region, actual=actual, region=actual))
 
 
 # ------------------------------------------------------------------ CORS preflights (no credentials: a browser's view)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -210,7 +211,7 @@ class Provider(rpc.ProviderServicer):  # type: ignore[misc]
         handler, api = self._handler(request.type_name), self._configured()
         block = schema.resource_schema(request.type_name)
         prior = values.decode(request.current_state)
-        live = handler.read(api, prior)
+        live = handler.read(api.in_region((prior or {}).get("region")), prior)
         new = None if live is None else schema.shape(block, {**prior, **live})
         return pb.ReadResource.Response(new_state=values.encode(new, pb), private=request.private)
 
@@ -227,7 +228,8 @@ class Provider(rpc.ProviderServicer):  # type: ignore[misc]
             proposed,
             region=api.region,
             default_tags=api.default_tags,
-            replace_on=handler.replace_on,
+            # The AWS provider 6 moves no resource between regions: a new `region` is a new resource.
+            replace_on=handler.replace_on | {"region"},
             defaults=handler.defaults,
         )
         return pb.PlanResourceChange.Response(
@@ -242,6 +244,7 @@ class Provider(rpc.ProviderServicer):  # type: ignore[misc]
         handler, api = self._handler(request.type_name), self._configured()
         block = schema.resource_schema(request.type_name)
         prior, planned = values.decode(request.prior_state), values.decode(request.planned_state)
+        api = api.in_region((planned or prior or {}).get("region"))
         if planned is None:
             handler.delete(api, prior)
             return pb.ApplyResourceChange.Response(new_state=values.encode(None, pb), legacy_type_system=True)
@@ -260,7 +263,16 @@ class Provider(rpc.ProviderServicer):  # type: ignore[misc]
     @_guarded
     def ImportResourceState(self, request: Any, context: Any) -> Any:
         handler, api = self._handler(request.type_name), self._configured()
-        state = handler.import_state(api, request.id)
+        # `ID@REGION` imports a resource of another region, as the AWS provider 6 reads import ids.
+        import_id, _, region = request.id.rpartition("@")
+        regional = "region" in (schema.resource_schema(request.type_name).get("attributes") or {})
+        if import_id and regional and re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", region):
+            api = api.in_region(region)
+        else:
+            import_id, region = request.id, ""
+        state = handler.import_state(api, import_id)
+        if state is not None and region:
+            state = {**state, "region": region}
         if state is None:
             raise ResourceError(
                 f"Cannot import non-existent remote object: {request.type_name} {request.id!r}",

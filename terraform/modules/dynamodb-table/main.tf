@@ -17,6 +17,8 @@ locals {
 }
 
 resource "aws_dynamodb_table" "this" {
+  region = var.region
+
   name                        = var.name
   billing_mode                = var.billing_mode
   hash_key                    = var.hash_key.name
@@ -127,6 +129,7 @@ resource "aws_dynamodb_table" "this" {
 resource "aws_appautoscaling_target" "read" {
   count = local.autoscaled ? 1 : 0
 
+  region             = var.region
   service_namespace  = "dynamodb"
   resource_id        = "table/${aws_dynamodb_table.this.name}"
   scalable_dimension = "dynamodb:table:ReadCapacityUnits"
@@ -137,6 +140,7 @@ resource "aws_appautoscaling_target" "read" {
 resource "aws_appautoscaling_policy" "read" {
   count = local.autoscaled ? 1 : 0
 
+  region             = var.region
   name               = "DynamoDBReadCapacityUtilization:${aws_appautoscaling_target.read[0].resource_id}"
   policy_type        = "TargetTrackingScaling"
   service_namespace  = aws_appautoscaling_target.read[0].service_namespace
@@ -155,6 +159,7 @@ resource "aws_appautoscaling_policy" "read" {
 resource "aws_appautoscaling_target" "write" {
   count = local.autoscaled ? 1 : 0
 
+  region             = var.region
   service_namespace  = "dynamodb"
   resource_id        = "table/${aws_dynamodb_table.this.name}"
   scalable_dimension = "dynamodb:table:WriteCapacityUnits"
@@ -165,6 +170,7 @@ resource "aws_appautoscaling_target" "write" {
 resource "aws_appautoscaling_policy" "write" {
   count = local.autoscaled ? 1 : 0
 
+  region             = var.region
   name               = "DynamoDBWriteCapacityUtilization:${aws_appautoscaling_target.write[0].resource_id}"
   policy_type        = "TargetTrackingScaling"
   service_namespace  = aws_appautoscaling_target.write[0].service_namespace

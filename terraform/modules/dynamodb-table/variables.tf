@@ -1,3 +1,14 @@
+variable "region" {
+  description = "Region the table (and its autoscaling) lives in (the AWS provider 6 per-resource `region`); null = the provider's region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.region == null ? true : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", var.region))
+    error_message = "region must be an AWS region code such as \"us-west-2\", or null for the provider's region."
+  }
+}
+
 variable "name" {
   description = "Table name (3-255 characters: letters, digits, _ . -)."
   type        = string

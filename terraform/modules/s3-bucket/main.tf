@@ -93,6 +93,7 @@ locals {
 }
 
 resource "aws_s3_bucket" "this" {
+  region              = var.region
   bucket              = var.name
   force_destroy       = var.force_destroy
   object_lock_enabled = var.object_lock != null
@@ -106,6 +107,7 @@ resource "aws_s3_bucket" "this" {
 # lifecycle / CORS / logging / intelligent tiering / object lock; replication after versioning.
 
 resource "aws_s3_bucket_ownership_controls" "this" {
+  region = var.region
   bucket = aws_s3_bucket.this.id
 
   rule {
@@ -114,6 +116,7 @@ resource "aws_s3_bucket_ownership_controls" "this" {
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
+  region = var.region
   bucket = aws_s3_bucket.this.id
 
   block_public_acls = true
@@ -129,6 +132,7 @@ resource "aws_s3_bucket_policy" "this" {
   # S3 refuses a policy without statements (only possible with tls_only = false).
   count = length(local.policy_statements) > 0 ? 1 : 0
 
+  region = var.region
   bucket = aws_s3_bucket.this.id
   policy = local.policy_json
 
@@ -150,6 +154,7 @@ moved {
 resource "aws_s3_bucket_versioning" "this" {
   count = local.versioning_on ? 1 : 0
 
+  region = var.region
   bucket = aws_s3_bucket.this.id
 
   versioning_configuration {
@@ -160,6 +165,7 @@ resource "aws_s3_bucket_versioning" "this" {
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  region = var.region
   bucket = aws_s3_bucket.this.id
 
   rule {
@@ -176,6 +182,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   count = length(var.lifecycle_rules) > 0 ? 1 : 0
 
+  region = var.region
   bucket = aws_s3_bucket.this.id
 
   dynamic "rule" {
@@ -262,6 +269,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 resource "aws_s3_bucket_cors_configuration" "this" {
   count = length(var.cors_rules) > 0 ? 1 : 0
 
+  region = var.region
   bucket = aws_s3_bucket.this.id
 
   dynamic "cors_rule" {
@@ -281,6 +289,7 @@ resource "aws_s3_bucket_cors_configuration" "this" {
 resource "aws_s3_bucket_logging" "this" {
   count = var.access_logging != null ? 1 : 0
 
+  region        = var.region
   bucket        = aws_s3_bucket.this.id
   target_bucket = var.access_logging.target_bucket
   target_prefix = var.access_logging.target_prefix
@@ -291,6 +300,7 @@ resource "aws_s3_bucket_logging" "this" {
 resource "aws_s3_bucket_intelligent_tiering_configuration" "this" {
   count = var.intelligent_tiering != null ? 1 : 0
 
+  region = var.region
   bucket = aws_s3_bucket.this.id
   name   = "cargohold"
   status = "Enabled"
@@ -324,6 +334,7 @@ resource "aws_s3_bucket_intelligent_tiering_configuration" "this" {
 resource "aws_s3_bucket_object_lock_configuration" "this" {
   count = var.object_lock != null ? 1 : 0
 
+  region = var.region
   bucket = aws_s3_bucket.this.id
 
   rule {
@@ -336,10 +347,18 @@ resource "aws_s3_bucket_object_lock_configuration" "this" {
   depends_on = [aws_s3_bucket_server_side_encryption_configuration.this]
 }
 
-# --- Replication: a dedicated role that S3 assumes, scoped to this bucket and the destination.
+# --- Replication: a dedicated role that S3 assumes, scoped to this bucket and the destination, unless
+# replication.role_arn brings one.
 
 locals {
-  replication_policy = var.replication == null ? null : jsonencode({
+  replicating   = var.replication != null
+  own_role      = local.replicating && try(var.replication.role_arn, null) == null
+  replica_kms   = local.replicating && try(var.replication.replica_kms_key_arn, null) != null
+  replicate_rtc = local.replicating && try(var.replication.replication_time, false)
+  # S3 requires replication metrics whenever Replication Time Control is on.
+  replicate_metrics = local.replicating && (try(var.replication.metrics, false) || local.replicate_rtc)
+
+  replication_policy = !local.own_role ? null : jsonencode({
     Version = "2012-10-17"
     Statement = concat(
       [
@@ -355,14 +374,25 @@ locals {
           Action   = ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"]
           Resource = [local.objects_arn]
         },
+      ],
+      # An object-locked source: S3 reads each version's retention and legal hold to copy them along.
+      var.object_lock != null ? [
+        {
+          Sid      = "SourceObjectLock"
+          Effect   = "Allow"
+          Action   = ["s3:GetObjectLegalHold", "s3:GetObjectRetention"]
+          Resource = [local.objects_arn]
+        },
+      ] : [],
+      [
         {
           Sid      = "DestinationObjects"
           Effect   = "Allow"
-          Action   = ["s3:ReplicateObject", "s3:ReplicateTags"]
+          Action   = concat(var.replication.delete_marker_replication ? ["s3:ReplicateDelete"] : [], ["s3:ReplicateObject", "s3:ReplicateTags"])
           Resource = ["${var.replication.destination_bucket_arn}/*"]
         },
       ],
-      var.replication.replica_kms_key_arn != null ? [
+      local.replica_kms ? [
         {
           Sid      = "DecryptSource"
           Effect   = "Allow"
@@ -393,7 +423,7 @@ locals {
 }
 
 resource "aws_iam_role" "replication" {
-  count = var.replication != null ? 1 : 0
+  count = local.own_role ? 1 : 0
 
   # IAM role names are limited to 64 characters.
   name = "s3rep-${substr(var.name, 0, 58)}"
@@ -409,7 +439,7 @@ resource "aws_iam_role" "replication" {
 }
 
 resource "aws_iam_role_policy" "replication" {
-  count = var.replication != null ? 1 : 0
+  count = local.own_role ? 1 : 0
 
   name   = "replication"
   role   = aws_iam_role.replication[0].id
@@ -417,10 +447,12 @@ resource "aws_iam_role_policy" "replication" {
 }
 
 resource "aws_s3_bucket_replication_configuration" "this" {
-  count = var.replication != null ? 1 : 0
+  count = local.replicating ? 1 : 0
+
+  region = var.region
 
   bucket = aws_s3_bucket.this.id
-  role   = aws_iam_role.replication[0].arn
+  role   = local.own_role ? aws_iam_role.replication[0].arn : var.replication.role_arn
 
   lifecycle {
     precondition {
@@ -445,9 +477,9 @@ resource "aws_s3_bucket_replication_configuration" "this" {
         prefix = rule.value.prefix # "" = whole bucket
       }
 
-      # Deletes are not mirrored: a delete marker in the source leaves the replica readable.
+      # Off by default: a delete marker in the source leaves the replica readable.
       delete_marker_replication {
-        status = "Disabled"
+        status = rule.value.delete_marker_replication ? "Enabled" : "Disabled"
       }
 
       dynamic "destination" {
@@ -462,15 +494,46 @@ resource "aws_s3_bucket_replication_configuration" "this" {
               replica_kms_key_id = encryption_configuration.value
             }
           }
+
+          # S3 Replication Time Control: 99.99% of objects within 15 minutes (the only value S3 takes).
+          dynamic "replication_time" {
+            for_each = local.replicate_rtc ? [15] : []
+            content {
+              status = "Enabled"
+              time {
+                minutes = replication_time.value
+              }
+            }
+          }
+
+          dynamic "metrics" {
+            for_each = local.replicate_metrics ? [15] : []
+            content {
+              status = "Enabled"
+              event_threshold {
+                minutes = metrics.value
+              }
+            }
+          }
         }
       }
 
-      # S3 skips SSE-KMS objects unless this is on (it requires a replica key).
+      # S3 skips SSE-KMS objects unless sse_kms_encrypted_objects is on (it requires a replica key);
+      # replica_modifications replicates metadata changes made on replicas.
       dynamic "source_selection_criteria" {
-        for_each = rule.value.replica_kms_key_arn != null ? [1] : []
+        for_each = local.replica_kms || rule.value.replica_modifications ? [rule.value] : []
         content {
-          sse_kms_encrypted_objects {
-            status = "Enabled"
+          dynamic "sse_kms_encrypted_objects" {
+            for_each = local.replica_kms ? ["Enabled"] : []
+            content {
+              status = sse_kms_encrypted_objects.value
+            }
+          }
+          dynamic "replica_modifications" {
+            for_each = source_selection_criteria.value.replica_modifications ? ["Enabled"] : []
+            content {
+              status = replica_modifications.value
+            }
           }
         }
       }

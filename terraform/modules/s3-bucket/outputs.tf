@@ -24,6 +24,6 @@ output "bucket_policy_json" {
 }
 
 output "replication_role_arn" {
-  description = "ARN of the IAM role S3 assumes for replication; null when replication is off."
-  value       = try(aws_iam_role.replication[0].arn, null)
+  description = "ARN of the IAM role S3 assumes for replication (the generated one, or replication.role_arn); null when replication is off."
+  value       = try(aws_iam_role.replication[0].arn, var.replication.role_arn, null)
 }

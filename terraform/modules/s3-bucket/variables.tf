@@ -1,3 +1,14 @@
+variable "region" {
+  description = "Region the bucket lives in (the AWS provider 6 per-resource `region`); null = the provider's region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.region == null ? true : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", var.region))
+    error_message = "region must be an AWS region code such as \"us-west-2\", or null for the provider's region."
+  }
+}
+
 variable "name" {
   description = "Bucket name (3-63 chars: lowercase letters, digits, dots and hyphens; starts and ends with a letter or digit)."
   type        = string
@@ -224,12 +235,17 @@ variable "account_id" {
 }
 
 variable "replication" {
-  description = "Replication of the whole bucket (prefix = \"\") or a prefix to another versioned bucket. Creates a dedicated IAM role. null = off."
+  description = "Replication of the whole bucket (prefix = \"\") or a prefix to another versioned bucket, in any region. Creates a dedicated IAM role unless role_arn names one of yours. delete_marker_replication mirrors deletes; replication_time turns on S3 Replication Time Control (15 minutes, with metrics, which RTC requires); metrics alone reports replication latency; replica_modifications replicates metadata changes made on replicas. An object-locked source's role may read retention and legal holds. null = off."
   type = object({
-    destination_bucket_arn = string
-    storage_class          = optional(string, "STANDARD")
-    prefix                 = optional(string, "")
-    replica_kms_key_arn    = optional(string)
+    destination_bucket_arn    = string
+    storage_class             = optional(string, "STANDARD")
+    prefix                    = optional(string, "")
+    replica_kms_key_arn       = optional(string)
+    role_arn                  = optional(string)
+    delete_marker_replication = optional(bool, false)
+    replication_time          = optional(bool, false)
+    metrics                   = optional(bool, false)
+    replica_modifications     = optional(bool, false)
   })
   default = null
 
@@ -241,6 +257,11 @@ variable "replication" {
   validation {
     condition     = var.replication == null ? true : contains(["STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR"], var.replication.storage_class)
     error_message = "replication.storage_class must be one of STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE."
+  }
+
+  validation {
+    condition     = var.replication == null ? true : var.replication.role_arn == null || can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/", var.replication.role_arn))
+    error_message = "replication.role_arn must be an IAM role ARN such as \"arn:aws:iam::123456789012:role/s3-replication\", or null to create a dedicated role."
   }
 }
 

@@ -87,6 +87,19 @@ class Api:
         self.default_tags = dict(default_tags or {})  # the provider block's default_tags
         self._account_id = account_id
 
+    def in_region(self, region: str | None) -> Api:
+        """The same provider settings in another region: a resource's own `region` argument (the AWS
+        provider 6's per-resource region) wins over the provider block's. None or the same: this one."""
+        if not region or region == self.region:
+            return self
+        return Api(
+            region=region,
+            endpoints=self.endpoints,
+            account_id=self._account_id,
+            default_tags=self.default_tags,
+            credentials=self.credentials,
+        )
+
     def tags_for(self, tags_all: Mapping[str, str] | None) -> dict[str, str] | None:
         """`tags` as the real provider reads it back: the live tags minus the provider's default
         tags (same key and value); None when nothing is left."""

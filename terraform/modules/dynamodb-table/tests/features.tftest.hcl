@@ -410,3 +410,16 @@ run "table_class_and_tags" {
     error_message = "tags are set on the table."
   }
 }
+
+run "in_another_region" {
+  command = plan
+  variables {
+    region       = "eu-west-1"
+    billing_mode = "PROVISIONED"
+    autoscaling  = { min_read = 1, max_read = 10, min_write = 1, max_write = 10 }
+  }
+  assert {
+    condition     = aws_dynamodb_table.this.region == "eu-west-1" && aws_appautoscaling_target.read[0].region == "eu-west-1" && aws_appautoscaling_policy.write[0].region == "eu-west-1"
+    error_message = "the table and its autoscaling live in the module's region"
+  }
+}

@@ -11,6 +11,14 @@ run "valid_minimal" {
 
 # --- Variable validations
 
+run "region_not_a_region" {
+  command = plan
+  variables {
+    region = "US West"
+  }
+  expect_failures = [var.region]
+}
+
 run "name_too_short" {
   command = plan
 

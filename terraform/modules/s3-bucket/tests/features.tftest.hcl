@@ -258,3 +258,76 @@ run "replication_with_replica_key" {
     error_message = "deletes are not mirrored"
   }
 }
+
+run "dr_bucket_in_another_region" {
+  command = plan
+  variables {
+    region      = "us-west-2"
+    object_lock = { mode = "GOVERNANCE", days = 30 }
+    replication = { destination_bucket_arn = "arn:aws:s3:::lms-dr-student-docs" }
+  }
+  assert {
+    condition     = aws_s3_bucket.this.region == "us-west-2" && aws_s3_bucket_versioning.this[0].region == "us-west-2" && aws_s3_bucket_replication_configuration.this[0].region == "us-west-2"
+    error_message = "the bucket and its configuration live in the module's region"
+  }
+}
+
+run "replication_of_an_object_locked_source_with_every_option" {
+  command = plan
+  variables {
+    object_lock = { mode = "COMPLIANCE", days = 365 }
+    replication = {
+      destination_bucket_arn    = "arn:aws:s3:::lms-dr-student-docs"
+      delete_marker_replication = true
+      replication_time          = true
+      replica_modifications     = true
+    }
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.replication[0].policy).Statement : s.Sid] == ["SourceBucket", "SourceObjects", "SourceObjectLock", "DestinationObjects"]
+    error_message = "an object-locked source's role reads retention and legal holds"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.replication[0].policy).Statement[2].Action == ["s3:GetObjectLegalHold", "s3:GetObjectRetention"]
+    error_message = "the object-lock permissions"
+  }
+  assert {
+    condition     = contains(jsondecode(aws_iam_role_policy.replication[0].policy).Statement[3].Action, "s3:ReplicateDelete")
+    error_message = "delete markers need s3:ReplicateDelete"
+  }
+  assert {
+    condition     = aws_s3_bucket_replication_configuration.this[0].rule[0].delete_marker_replication[0].status == "Enabled"
+    error_message = "delete markers are mirrored"
+  }
+  assert {
+    condition     = aws_s3_bucket_replication_configuration.this[0].rule[0].destination[0].replication_time[0].time[0].minutes == 15
+    error_message = "Replication Time Control, 15 minutes"
+  }
+  assert {
+    condition     = aws_s3_bucket_replication_configuration.this[0].rule[0].destination[0].metrics[0].status == "Enabled"
+    error_message = "RTC turns the metrics on"
+  }
+  assert {
+    condition     = aws_s3_bucket_replication_configuration.this[0].rule[0].source_selection_criteria[0].replica_modifications[0].status == "Enabled" && length(aws_s3_bucket_replication_configuration.this[0].rule[0].source_selection_criteria[0].sse_kms_encrypted_objects) == 0
+    error_message = "replica modifications, and no SSE-KMS selection without a replica key"
+  }
+}
+
+run "replication_with_a_role_of_ones_own" {
+  command = plan
+  variables {
+    replication = { destination_bucket_arn = "arn:aws:s3:::lms-dr-student-docs", role_arn = "arn:aws:iam::123456789012:role/s3-replication" }
+  }
+  assert {
+    condition     = length(aws_iam_role.replication) == 0 && length(aws_iam_role_policy.replication) == 0
+    error_message = "no role is generated"
+  }
+  assert {
+    condition     = aws_s3_bucket_replication_configuration.this[0].role == "arn:aws:iam::123456789012:role/s3-replication"
+    error_message = "S3 assumes the given role"
+  }
+  assert {
+    condition     = output.replication_role_arn == "arn:aws:iam::123456789012:role/s3-replication"
+    error_message = "the output names the role in use"
+  }
+}

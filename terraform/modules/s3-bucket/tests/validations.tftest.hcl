@@ -208,6 +208,22 @@ run "replication_unknown_storage_class" {
   expect_failures = [var.replication]
 }
 
+run "replication_role_not_a_role_arn" {
+  command = plan
+  variables {
+    replication = { destination_bucket_arn = "arn:aws:s3:::lms-dr-student-docs", role_arn = "arn:aws:iam::123456789012:user/me" }
+  }
+  expect_failures = [var.replication]
+}
+
+run "region_not_a_region" {
+  command = plan
+  variables {
+    region = "moon-base-1"
+  }
+  expect_failures = [var.region]
+}
+
 run "object_lock_unknown_mode" {
   command = plan
   variables {
