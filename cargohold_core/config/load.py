@@ -309,6 +309,7 @@ def _environment(
     for key, t_spec in resources.tables.items():
         name = named("tables", key, t_spec.name, "table", names.check_table)
         rules.check_table(checker, ("tables", key), t_spec)
+        rules.check_index_autoscaling(checker, ("tables", key), t_spec)
         arn = f"arn:aws:dynamodb:{spec.region}:{spec.account}:table/{name}"
         tables[key] = Table(key=key, name=name, arn=arn, spec=t_spec)
     principals: dict[str, Principal] = {}
@@ -317,9 +318,10 @@ def _environment(
         name = named("principals", key, p_spec.name, f"IAM {kind}", functools.partial(names.check_iam, kind=kind))
         before = len(checker.problems)
         rules.check_principal(checker, ("principals", key), p_spec, declared=declared)
+        rules.check_grant_keys(checker, ("principals", key), p_spec)
         resolvable = all((g.bucket in buckets) if g.bucket is not None else (g.table in tables) for g in p_spec.grants)
         ok = resolvable and len(checker.problems) == before
-        policy = policy_document(p_spec, buckets=buckets, tables=tables) if ok else {}
+        policy = policy_document(p_spec, buckets=buckets, tables=tables, region=spec.region) if ok else {}
         arn = f"arn:aws:iam::{spec.account}:{p_spec.kind}{p_spec.path}{name}"
         principals[key] = Principal(key=key, name=name, arn=arn, spec=p_spec, policy=policy)
 

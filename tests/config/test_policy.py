@@ -231,12 +231,12 @@ TABLE_KEYS = {"name", "hash_key", "range_key", "billing_mode", "read_capacity", 
 KEY_KEYS = {"name", "type"}
 AUTOSCALING_KEYS = {"min_read", "max_read", "min_write", "max_write", "target_utilization"}
 GSI_KEYS = {"name", "hash_key", "range_key", "projection_type", "non_key_attributes", "read_capacity",
-            "write_capacity"}
+            "write_capacity", "autoscaling"}
 LSI_KEYS = {"name", "range_key", "projection_type", "non_key_attributes"}
 TABLE_ENCRYPTION_KEYS = {"type", "kms_key_arn"}
 PRINCIPAL_KEYS = {"name", "kind", "path", "assume_role_services", "assume_role_arns", "assume_role_external_id",
                   "permissions_boundary_arn", "grants"}
-GRANT_KEYS = {"bucket", "table", "prefix", "actions"}
+GRANT_KEYS = {"bucket", "table", "prefix", "actions", "kms_key_arn", "client_side_encryption"}
 
 FULL = """\
 version: 1
@@ -361,7 +361,8 @@ def test_tfvars_spells_out_every_field_of_a_config_using_every_feature(write_con
     assert items["global_secondary_indexes"][0]["read_capacity"] == 1
     assert items["stream_view_type"] == "NEW_IMAGE"
     assert variables["principals"]["app"]["grants"][0] == {"bucket": "data", "table": None, "prefix": "p/",
-                                                           "actions": ["read", "list"]}
+                                                           "actions": ["read", "list"], "kms_key_arn": None,
+                                                           "client_side_encryption": False}
     assert variables["principals"]["worker"]["assume_role_external_id"] == "vendor-issued-id"
     assert variables["principals"]["app"]["assume_role_external_id"] is None
 

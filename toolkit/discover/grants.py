@@ -205,7 +205,7 @@ def render(grants: list[dict[str, Any]], targets: Targets) -> dict[str, Any]:
         )
         for name, key in targets.tables.items()
     }
-    return policy_document(spec, buckets=buckets, tables=tables)
+    return policy_document(spec, buckets=buckets, tables=tables, region=targets.region)
 
 
 def canonical(document: dict[str, Any] | None) -> list[dict[str, Any]]:
