@@ -81,8 +81,10 @@ def test_sse_s3_and_the_aws_managed_key_need_no_kms_statement(
     assert kms_of(f"      - {{bucket: {bucket}, actions: [read, write]}}\n") == []
 
 
-@pytest.mark.parametrize(("words", "actions"), [("[read]", ["kms:Decrypt"]), ("[write]", ["kms:Decrypt"]),
-                                                ("[read, write]", ["kms:Decrypt"])])
+@pytest.mark.parametrize(
+    ("words", "actions"),
+    [("[read]", ["kms:Decrypt"]), ("[write]", ["kms:Decrypt"]), ("[read, write]", ["kms:Decrypt"])],
+)
 def test_table_words_on_a_customer_key(
     kms_of: Callable[[str], list[dict[str, Any]]], words: str, actions: list[str]
 ) -> None:
@@ -130,8 +132,10 @@ def test_client_side_encryption_calls_kms_directly(kms_of: Callable[[str], list[
 
 def test_the_kms_statement_follows_the_grants_own(write_config: Callable[..., Path]) -> None:
     env = load_project(
-        write_config(HEAD + "      - {bucket: sealed, prefix: in/, actions: [write, list]}\n"
-                            "      - {table: cmk, actions: [read]}\n")
+        write_config(
+            HEAD + "      - {bucket: sealed, prefix: in/, actions: [write, list]}\n"
+            "      - {table: cmk, actions: [read]}\n"
+        )
     ).environments["dev"]
     sids = [s["Sid"] for s in env.principals["app"].policy["Statement"]]
     assert sids == ["G0Objects", "G0Bucket", "G0Kms", "G1Table", "G1Kms"]
@@ -140,12 +144,21 @@ def test_the_kms_statement_follows_the_grants_own(write_config: Callable[..., Pa
 @pytest.mark.parametrize(
     ("grant", "path", "message"),
     [
-        ("{bucket: plain, actions: [read], client_side_encryption: true}",
-         "principals.app.grants[0].client_side_encryption", "needs the key"),
-        (f'{{bucket: plain, actions: [list, delete], kms_key_arn: "{KEY}"}}',
-         "principals.app.grants[0].kms_key_arn", "uses a KMS key"),
-        ('{bucket: plain, actions: [read], kms_key_arn: "arn:aws:kms:eu-west-1:1:key/x"}',
-         "principals.app.grants[0].kms_key_arn", "KMS key or alias ARN"),
+        (
+            "{bucket: plain, actions: [read], client_side_encryption: true}",
+            "principals.app.grants[0].client_side_encryption",
+            "needs the key",
+        ),
+        (
+            f'{{bucket: plain, actions: [list, delete], kms_key_arn: "{KEY}"}}',
+            "principals.app.grants[0].kms_key_arn",
+            "uses a KMS key",
+        ),
+        (
+            '{bucket: plain, actions: [read], kms_key_arn: "arn:aws:kms:eu-west-1:1:key/x"}',
+            "principals.app.grants[0].kms_key_arn",
+            "KMS key or alias ARN",
+        ),
     ],
 )
 def test_grant_key_mistakes_are_located(write_config: Callable[..., Path], grant: str, path: str, message: str) -> None:
