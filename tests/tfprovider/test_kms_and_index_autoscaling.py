@@ -17,13 +17,15 @@ import pytest
 import yaml
 
 from cargohold_core import aws
-from cargohold_core.config import Environment, Project, load_project
+from cargohold_core.config import Environment, Project, declared_resources, load_project
 from cargohold_core.config.desired import desired_state
 from tests.support.moto_api import reset
 from tests.support.stack_shape import observed_buckets, observed_principals, observed_tables, planned_resources
 from tests.support.terraform_apply import stack
 from toolkit.audit.run import audit
 from toolkit.demo.emulator import Emulator
+from toolkit.discover.read import discover
+from toolkit.discover.write import import_blocks, imports_for
 from toolkit.findings import Status
 from toolkit.terraform import workflow
 
@@ -144,3 +146,23 @@ def test_kms_grants_and_autoscaled_indexes_plan_apply_audit_and_replan(
     assert changed[0].actual["autoscaling"]["index/by-campaign"]["write"]["max"] == 99
     drifted = [(d.address, d.attribute, d.before, d.after) for d in workflow.drift(run)]
     assert drifted == [(f'{table}.aws_appautoscaling_target.index_write["by-campaign"]', "max_capacity", 10, 99)]
+    workflow.plan(run)
+    workflow.apply(run)  # and back
+
+    # discover says it all back (the KMS statements as the grants that bring them, each index's autoscaling),
+    # and its import blocks adopt every resource into a fresh state.
+    found = discover(project, env, include_declared=True)
+    assert {k: d.spec["grants"] for k, d in found.principals.items()} == {
+        k: [g.model_dump(exclude_defaults=True) for g in p.spec.grants] for k, p in env.principals.items()
+    }
+    indexes_spec = env.tables["sessions"].spec.global_indexes
+    assert {g["name"]: g.get("autoscaling") for g in found.tables["sessions"].spec["global_indexes"]} == {
+        g.name: g.autoscaling.model_dump() if g.autoscaling else None for g in indexes_spec
+    }
+    blocks = imports_for(env, found)
+    assert {b.address for b in blocks} == {r.address for r in declared_resources(env)}
+    adopted = stack(env, tmp_path / "adopted", imports=import_blocks(blocks, found))
+    planned = workflow.plan(adopted)
+    assert {c.action for c in planned.summary.changes} <= {"no-op", "update"}, planned.lines()
+    workflow.apply(adopted)
+    assert {c.address for c in workflow.plan(adopted).summary.changes if c.action != "no-op"} == set()
