@@ -41,7 +41,11 @@ def test_an_index_scales_with_its_own_settings(write_config: Callable[..., Path]
     env = load_project(write_config(PROVISIONED)).environments["dev"]
     by_user, by_day = tfvars(env)["tables"]["events"]["global_secondary_indexes"]
     assert by_user["autoscaling"] == {
-        "min_read": 2, "max_read": 40, "min_write": 1, "max_write": 10, "target_utilization": 50
+        "min_read": 2,
+        "max_read": 40,
+        "min_write": 1,
+        "max_write": 10,
+        "target_utilization": 50,
     }
     assert by_day["autoscaling"] is None  # no default from the table: an index without it stays fixed
     addresses = {r.address for r in declared_resources(env) if r.key == "events"}
