@@ -162,6 +162,10 @@ ALL_ENVS = _all_envs()
 @pytest.mark.parametrize(("label", "env"), ALL_ENVS, ids=[label for label, _ in ALL_ENVS])
 def test_no_wildcard_action_and_every_resource_is_a_declared_one(label: str, env: Environment) -> None:
     own_arns = {b.arn for b in env.buckets.values()} | {t.arn for t in env.tables.values()}
+    # the customer keys of the buckets and tables, and those the grants name (KMS statements)
+    own_arns |= {b.spec.encryption.kms_key_arn for b in env.buckets.values() if b.spec.encryption.kms_key_arn}
+    own_arns |= {t.spec.encryption.kms_key_arn for t in env.tables.values() if t.spec.encryption.kms_key_arn}
+    own_arns |= {g.kms_key_arn for p in env.principals.values() for g in p.spec.grants if g.kms_key_arn}
     for principal in env.principals.values():
         assert principal.policy["Statement"], f"{label}: {principal.key} has grants but no statements"
         for statement in principal.policy["Statement"]:
@@ -169,10 +173,15 @@ def test_no_wildcard_action_and_every_resource_is_a_declared_one(label: str, env
             assert statement["Action"] == sorted(set(statement["Action"]))
             for action in statement["Action"]:
                 service, _, verb = action.partition(":")
-                assert service in ("s3", "dynamodb")
+                assert service in ("s3", "dynamodb", "kms")
+                assert service != "kms" or statement["Sid"].endswith("Kms")
                 assert verb and "*" not in verb, f"{label}: wildcard action {action}"
+            aliases = statement.get("Condition", {}).get("ForAnyValue:StringEquals", {}).get("kms:ResourceAliases")
             for resource in statement["Resource"]:
                 assert resource != "*"
+                if aliases:  # a key named by alias: the keys of that account and region carrying it
+                    assert resource.endswith(":key/*") and any(a.endswith(aliases) for a in own_arns), resource
+                    continue
                 base = resource.split("/index/")[0]
                 base = base.split("/", 1)[0] if base.startswith("arn:aws:s3:::") else base
                 assert base in own_arns, f"{label}: {resource} is not one of the environment's resources"
