@@ -10,6 +10,7 @@ from typing import Any
 
 from cargohold_core.config.model import Bucket, Environment, Principal, Table, trust_document
 from cargohold_core.config.render import access_log_target, replication_rule
+from cargohold_core.config.schema import TableSpec
 
 KEY_TAG = "cargohold:key"  # the config key of the resource, on every resource the stack creates
 _SSE = {"sse-s3": "AES256", "sse-kms": "aws:kms"}
@@ -150,7 +151,25 @@ def table_state(table: Table, env: Environment) -> dict[str, Any]:
             ),
             key=lambda ix: str(ix["name"]),
         ),
+        "autoscaling": autoscaling_state(s),
         "tags": resource_tags(env, table.key),
+    }
+
+
+def autoscaling_state(spec: TableSpec) -> dict[str, dict[str, dict[str, Any]]]:
+    """What Application Auto Scaling holds for a provisioned table: per scaled resource ("table", or
+    "index/NAME" for a global index with its own `autoscaling`) and dimension (read, write), the scalable
+    target's bounds and its target-tracking policy's utilisation. Empty when nothing is autoscaled."""
+    if spec.billing != "provisioned":
+        return {}
+    scaled = [("table", spec.autoscaling)] + [(f"index/{g.name}", g.autoscaling) for g in spec.global_indexes]
+    return {
+        scope: {
+            "read": {"min": a.min_read, "max": a.max_read, "target": a.target_utilization},
+            "write": {"min": a.min_write, "max": a.max_write, "target": a.target_utilization},
+        }
+        for scope, a in scaled
+        if a is not None
     }
 
 

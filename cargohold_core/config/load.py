@@ -467,6 +467,7 @@ def _environment(
         name = named("tables", key, t_spec.name, "table", names.check_table, region)
         with rules_of("tables", key):
             rules.check_table(checker, ("tables", key), t_spec)
+            rules.check_index_autoscaling(checker, ("tables", key), t_spec)
             if env_part.rules:
                 rules.check_encryption_keys(checker, ("tables", key), t_spec, env=spec)
         arn = f"arn:aws:dynamodb:{region}:{spec.account}:table/{name}"
@@ -479,9 +480,10 @@ def _environment(
         with rules_of("principals", key):
             rules.check_principal(checker, ("principals", key), p_spec, declared=declared)
             rules.check_service_principals(checker, ("principals", key), p_spec)
+            rules.check_grant_keys(checker, ("principals", key), p_spec)
         resolvable = all((g.bucket in buckets) if g.bucket is not None else (g.table in tables) for g in p_spec.grants)
         ok = resolvable and len(checker.problems) == before and ("principals", key) not in partial
-        policy = policy_document(p_spec, buckets=buckets, tables=tables) if ok else {}
+        policy = policy_document(p_spec, buckets=buckets, tables=tables, region=spec.region) if ok else {}
         arn = f"arn:aws:iam::{spec.account}:{p_spec.kind}{p_spec.path}{name}"
         principals[key] = Principal(key=key, name=name, arn=arn, spec=p_spec, policy=policy)
     _names_of_unparsed(partial, named, resources)

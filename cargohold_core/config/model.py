@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cargohold_core.config.schema import BucketSpec, ConfigFile, EnvironmentSpec, PrincipalSpec, TableSpec
+from cargohold_core.config.schema import BucketSpec, ConfigFile, EnvironmentSpec, Grant, PrincipalSpec, TableSpec
 from cargohold_core.paths import grant_vocabulary
 
 MANAGED_BY = "cargohold"
@@ -128,8 +128,11 @@ class Project:
 # ---------------------------------------------------------------- IAM policy from grants
 
 
-def policy_document(spec: PrincipalSpec, *, buckets: dict[str, Bucket], tables: dict[str, Table]) -> dict[str, Any]:
-    """The principal's policy, statement for statement what the iam-principal module renders."""
+def policy_document(
+    spec: PrincipalSpec, *, buckets: dict[str, Bucket], tables: dict[str, Table], region: str
+) -> dict[str, Any]:
+    """The principal's policy, statement for statement what the iam-principal module renders. `region` is
+    the environment's (a bucket's requests to KMS come through S3 there; a table's region is in its ARN)."""
     vocabulary = grant_vocabulary()
     statements: list[dict[str, Any]] = []
     for index, grant in enumerate(spec.grants):
@@ -159,7 +162,63 @@ def policy_document(spec: PrincipalSpec, *, buckets: dict[str, Bucket], tables: 
         else:
             arn = tables[str(grant.table)].arn
             statements.append(_statement(f"G{index}Table", by_scope["table"], [arn, f"{arn}/index/*"]))
+        key = grant_key(grant, buckets=buckets, tables=tables, region=region)
+        if key is not None:
+            field = "kms_client_side" if grant.client_side_encryption else "kms"
+            kms_actions = {a for word in grant.actions for a in words[word][field]}
+            if kms_actions:
+                statements.append(kms_statement(f"G{index}Kms", kms_actions, key))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+@dataclass(frozen=True)
+class GrantKey:
+    """The KMS key a grant's data is encrypted with, and the service its use must come through (None: the
+    application calls KMS itself, client-side encryption)."""
+
+    arn: str
+    via_service: str | None
+
+
+def grant_key(grant: Grant, *, buckets: dict[str, Bucket], tables: dict[str, Table], region: str) -> GrantKey | None:
+    """The key whose use the grant's words need in IAM: the grant's own `kms_key_arn`, else the bucket's
+    sse-kms key or the table's customer-kms key. None when IAM needs nothing: SSE-S3, DynamoDB's AWS
+    owned key, and the AWS managed keys aws/s3 and aws/dynamodb (sse-kms without `kms_key_arn`,
+    `aws-managed`), whose key policies already allow every principal of the account through the service."""
+    if grant.bucket is not None:
+        encryption = buckets[grant.bucket].spec.encryption
+        service, service_region = "s3", buckets[grant.bucket].region or region  # the bucket's own region
+        own = encryption.kms_key_arn if encryption.type == "sse-kms" else None
+    else:
+        table = tables[str(grant.table)]
+        service, service_region = "dynamodb", table.arn.split(":")[3]
+        own = table.spec.encryption.kms_key_arn if table.spec.encryption.type == "customer-kms" else None
+    arn = grant.kms_key_arn or own
+    if arn is None:
+        return None
+    if grant.client_side_encryption:
+        return GrantKey(arn=arn, via_service=None)
+    return GrantKey(arn=arn, via_service=via_service(service, service_region))
+
+
+def via_service(service: str, region: str) -> str:
+    """The `kms:ViaService` value of requests a service makes to KMS on a caller's behalf."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"{service}.{region}.{suffix}"
+
+
+def kms_statement(sid: str, actions: set[str], key: GrantKey) -> dict[str, Any]:
+    """Use of one KMS key. IAM authorises key use on the key's ARN only: a key named by an alias ARN becomes
+    every key of that account and region that carries the alias (`kms:ResourceAliases`)."""
+    condition: dict[str, Any] = {}
+    resource = key.arn
+    if ":alias/" in key.arn:
+        head, alias = key.arn.split(":alias/", 1)
+        resource = f"{head}:key/*"
+        condition["ForAnyValue:StringEquals"] = {"kms:ResourceAliases": f"alias/{alias}"}
+    if key.via_service is not None:
+        condition["StringEquals"] = {"kms:ViaService": key.via_service}
+    return _statement(sid, actions, [resource], condition or None)
 
 
 def trust_document(spec: PrincipalSpec) -> dict[str, Any] | None:

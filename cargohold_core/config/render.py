@@ -141,6 +141,7 @@ def _table(table: Table) -> dict[str, Any]:
                 "non_key_attributes": list(g.non_key_attributes),
                 "read_capacity": g.capacity.read if g.capacity else None,
                 "write_capacity": g.capacity.write if g.capacity else None,
+                "autoscaling": g.autoscaling.model_dump() if g.autoscaling else None,
             }
             for g in s.global_indexes
         ],
@@ -173,7 +174,15 @@ def _principal(principal: Principal) -> dict[str, Any]:
         "assume_role_external_id": s.assume_role_external_id,
         "permissions_boundary_arn": s.permissions_boundary_arn,
         "grants": [
-            {"bucket": g.bucket, "table": g.table, "prefix": g.prefix, "actions": list(g.actions)} for g in s.grants
+            {
+                "bucket": g.bucket,
+                "table": g.table,
+                "prefix": g.prefix,
+                "actions": list(g.actions),
+                "kms_key_arn": g.kms_key_arn,
+                "client_side_encryption": g.client_side_encryption,
+            }
+            for g in s.grants
         ],
     }
 
@@ -265,6 +274,15 @@ def _table_addresses(table: Table) -> list[str]:
             "aws_appautoscaling_policy.read[0]",
             "aws_appautoscaling_policy.write[0]",
         ]
+    if s.billing == "provisioned":
+        for g in s.global_indexes:
+            if g.autoscaling is not None:
+                addresses += [
+                    f'aws_appautoscaling_target.index_read["{g.name}"]',
+                    f'aws_appautoscaling_target.index_write["{g.name}"]',
+                    f'aws_appautoscaling_policy.index_read["{g.name}"]',
+                    f'aws_appautoscaling_policy.index_write["{g.name}"]',
+                ]
     return addresses
 
 

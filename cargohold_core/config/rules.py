@@ -685,3 +685,43 @@ def check_replication(checker: Checker, *, buckets: Mapping[str, Bucket], declar
                 f"the replica key is in {kms.split(':')[3]}, but the destination '{target_key}' is in {target.region}",
                 f"name a KMS key in {target.region}: S3 encrypts each replica with a key of its own region",
             )
+
+
+def check_grant_keys(checker: Checker, path: KeyPath, spec: PrincipalSpec) -> None:
+    """A grant's own KMS key: what it is for must be said, and used by one of the grant's words."""
+    vocabulary = grant_vocabulary()
+    for index, grant in enumerate(spec.grants):
+        g_path = (*path, "grants", index)
+        if grant.client_side_encryption and grant.kms_key_arn is None:
+            checker.add(
+                (*g_path, "client_side_encryption"),
+                "client-side encryption needs the key the application encrypts with",
+                "add `kms_key_arn: arn:aws:kms:REGION:ACCOUNT:key/ID`, or remove `client_side_encryption`",
+            )
+        if grant.kms_key_arn is None or (grant.bucket is None) == (grant.table is None):
+            continue
+        words = vocabulary["bucket" if grant.bucket is not None else "table"]
+        field = "kms_client_side" if grant.client_side_encryption else "kms"
+        if not any(words[a][field] for a in grant.actions if a in words):
+            checker.add(
+                (*g_path, "kms_key_arn"),
+                f"none of {', '.join(grant.actions)} uses a KMS key",
+                "remove `kms_key_arn` (only read and write need the key)",
+            )
+
+
+def check_index_autoscaling(checker: Checker, path: KeyPath, spec: TableSpec) -> None:
+    """Autoscaling of a global index: a provisioned table's, with its minimum under its maximum."""
+    for i, gsi in enumerate(spec.global_indexes):
+        a = gsi.autoscaling
+        if a is None:
+            continue
+        where = (*path, "global_indexes", i, "autoscaling")
+        if spec.billing != "provisioned":
+            checker.add(
+                where,
+                "autoscaling only applies to the indexes of provisioned tables (on-demand indexes scale by themselves)",
+                "set `billing: provisioned` on the table, or remove the index's `autoscaling`",
+            )
+        if a.min_read > a.max_read or a.min_write > a.max_write:
+            checker.add(where, "autoscaling minimum is above its maximum", "swap the two values")

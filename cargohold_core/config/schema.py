@@ -191,6 +191,9 @@ class GlobalIndex(Index):
     hash_key: KeyAttribute
     range_key: KeyAttribute | None = None
     capacity: Capacity | None = None
+    # Target tracking of the index's own read/write capacity (provisioned tables only), the same shape
+    # as the table's `autoscaling`. None: the index stays at its `capacity`; no default from the table.
+    autoscaling: Autoscaling | None = None
 
 
 class LocalIndex(Index):
@@ -232,12 +235,22 @@ TableAction = Literal["read", "write"]
 
 
 class Grant(Strict):
-    """What a principal may do on one bucket (or a prefix of it) or one table and its indexes."""
+    """What a principal may do on one bucket (or a prefix of it) or one table and its indexes.
+
+    A bucket (sse-kms) or table (customer-kms) encrypted with a key in config.yaml brings the KMS
+    actions its words need on that key, through the service only (kms:ViaService). `kms_key_arn` names
+    another key instead (one config.yaml does not declare); with `client_side_encryption` the
+    application calls KMS itself with that key (no kms:ViaService, the words' client-side actions).
+    """
 
     bucket: str | None = None
     table: str | None = None
     prefix: str | None = None
     actions: Annotated[list[str], Field(min_length=1)]
+    kms_key_arn: str | None = None
+    client_side_encryption: bool = False
+
+    _check_arn = field_validator("kms_key_arn")(_kms_arn)
 
 
 EnvVarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]

@@ -102,11 +102,7 @@ def table_settings(table: Table) -> list[str]:
     if s.billing == "provisioned" and s.capacity is not None:
         billing = f"provisioned {s.capacity.read} RCU / {s.capacity.write} WCU"
     if s.autoscaling is not None:
-        a = s.autoscaling
-        billing += (
-            f", autoscaling read {a.min_read}-{a.max_read}, write {a.min_write}-{a.max_write} "
-            f"at {a.target_utilization}%"
-        )
+        billing += _scaling(s.autoscaling)
     out = [
         f"keys: {keys}",
         f"billing: {billing}",
@@ -115,7 +111,10 @@ def table_settings(table: Table) -> list[str]:
     ]
     for g in s.global_indexes:
         out.append(
-            f"GSI {g.name}: {_key(g.hash_key)}" + (f" / {_key(g.range_key)}" if g.range_key else "") + _projected(g)
+            f"GSI {g.name}: {_key(g.hash_key)}"
+            + (f" / {_key(g.range_key)}" if g.range_key else "")
+            + _projected(g)
+            + (_scaling(g.autoscaling) if g.autoscaling is not None and s.billing == "provisioned" else "")
         )
     for ix in s.local_indexes:
         out.append(f"LSI {ix.name}: {_key(s.hash_key)} / {_key(ix.range_key)}" + _projected(ix))
@@ -124,6 +123,10 @@ def table_settings(table: Table) -> list[str]:
     if s.stream:
         out.append(f"stream: {s.stream}")
     return out
+
+
+def _scaling(a: Any) -> str:
+    return f", autoscaling read {a.min_read}-{a.max_read}, write {a.min_write}-{a.max_write} at {a.target_utilization}%"
 
 
 def _projected(index: Any) -> str:
@@ -147,8 +150,17 @@ def principal_settings(principal: Principal) -> list[str]:
                 "without an external id "
                 "(the audit's iam.role-trust-cross-account fails it; set assume_role_external_id)"
             )
+    account = principal.arn.split(":")[4]
     for statement in principal.policy["Statement"]:  # model._statement: Allow, lists of actions and resources
-        out.append(f"{statement['Effect']} {', '.join(statement['Action'])} on {', '.join(statement['Resource'])}")
+        line = f"{statement['Effect']} {', '.join(statement['Action'])} on {', '.join(statement['Resource'])}"
+        via = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+        out.append(line + (f" through {via}" if via else ""))
+        key_accounts = {r.split(":")[4] for r in statement["Resource"] if r.startswith("arn:") and ":kms:" in r}
+        if key_accounts - {account}:
+            out.append(
+                f"note: the key is in account {', '.join(sorted(key_accounts - {account}))}: its key policy must allow "
+                "this principal too (terraform/modules/iam-principal/README.md, 'The key policy side')"
+            )
     if spec.permissions_boundary_arn:
         out.append(f"permissions boundary: {spec.permissions_boundary_arn}")
     return out

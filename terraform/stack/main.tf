@@ -15,13 +15,31 @@ locals {
     if local.log_targets[sk] == b.name
   ] }
 
+  # The customer key each bucket's or table's data is encrypted with, whose use IAM must allow (sse-kms
+  # with kms_key_arn; customer-kms). SSE-S3, DynamoDB's AWS owned key and the AWS managed keys aws/s3
+  # and aws/dynamodb need no IAM permission: their key policies allow the account's principals through
+  # the service.
+  bucket_keys = { for k, b in var.buckets : k => b.encryption.type == "sse-kms" ? b.encryption.kms_key_arn : null }
+  table_keys  = { for k, t in var.tables : k => t.encryption.type == "customer-kms" ? t.encryption.kms_key_arn : null }
+  kms_suffix  = startswith(var.region, "cn-") ? "amazonaws.com.cn" : "amazonaws.com"
+
   # Grants resolved to the iam-principal module's shape. A key that is not defined yields
-  # arn = null, which the module rejects (see also check "grant_references").
+  # arn = null, which the module rejects (see also check "grant_references"). The grant's own
+  # kms_key_arn wins over the resource's key; key use goes through the service (kms:ViaService),
+  # unless the application encrypts client-side and calls KMS itself.
   principal_grants = { for pk, p in var.principals : pk => [for g in p.grants : {
     kind    = g.bucket != null ? "bucket" : "table"
     arn     = g.bucket != null ? lookup(local.bucket_arns, g.bucket, null) : lookup(local.table_arns, coalesce(g.table, "-"), null)
     prefix  = g.prefix
     actions = g.actions
+    kms_key_arn = g.kms_key_arn != null ? g.kms_key_arn : (
+      g.bucket != null ? lookup(local.bucket_keys, g.bucket, null) : lookup(local.table_keys, coalesce(g.table, "-"), null)
+    )
+    kms_via_service = g.client_side_encryption ? null : (
+      g.bucket != null ? "s3.${coalesce(try(var.buckets[g.bucket].region, null), var.region)}.${local.kms_suffix}" :
+      "dynamodb.${try(split(":", local.table_arns[g.table])[3], var.region)}.${local.kms_suffix}"
+    )
+    kms_client_side_actions = g.client_side_encryption
   }] }
 
   missing_references = flatten([for pk, p in var.principals : [for i, g in p.grants :

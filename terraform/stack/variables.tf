@@ -284,6 +284,13 @@ variable "tables" {
       non_key_attributes = optional(list(string), [])
       read_capacity      = optional(number)
       write_capacity     = optional(number)
+      autoscaling = optional(object({
+        min_read           = number
+        max_read           = number
+        min_write          = number
+        max_write          = number
+        target_utilization = optional(number, 70)
+      }))
     })), [])
     local_secondary_indexes = optional(list(object({
       name = string
@@ -382,10 +389,12 @@ variable "principals" {
     assume_role_external_id  = optional(string)
     permissions_boundary_arn = optional(string)
     grants = list(object({
-      bucket  = optional(string)
-      table   = optional(string)
-      prefix  = optional(string)
-      actions = list(string)
+      bucket                 = optional(string)
+      table                  = optional(string)
+      prefix                 = optional(string)
+      actions                = list(string)
+      kms_key_arn            = optional(string)
+      client_side_encryption = optional(bool, false)
     }))
   }))
   default = {}
@@ -421,6 +430,11 @@ variable "principals" {
   validation {
     condition     = alltrue(flatten([for k, p in var.principals : [for g in p.grants : (g.bucket == null) != (g.table == null)]]))
     error_message = "Each grant names exactly one of bucket (a key of buckets) or table (a key of tables); set the other to null."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for k, p in var.principals : [for g in p.grants : !g.client_side_encryption || g.kms_key_arn != null]]))
+    error_message = "client_side_encryption needs the grant's kms_key_arn: the key the application encrypts with."
   }
 
   validation {

@@ -162,6 +162,10 @@ ALL_ENVS = _all_envs()
 @pytest.mark.parametrize(("label", "env"), ALL_ENVS, ids=[label for label, _ in ALL_ENVS])
 def test_no_wildcard_action_and_every_resource_is_a_declared_one(label: str, env: Environment) -> None:
     own_arns = {b.arn for b in env.buckets.values()} | {t.arn for t in env.tables.values()}
+    # the customer keys of the buckets and tables, and those the grants name (KMS statements)
+    own_arns |= {b.spec.encryption.kms_key_arn for b in env.buckets.values() if b.spec.encryption.kms_key_arn}
+    own_arns |= {t.spec.encryption.kms_key_arn for t in env.tables.values() if t.spec.encryption.kms_key_arn}
+    own_arns |= {g.kms_key_arn for p in env.principals.values() for g in p.spec.grants if g.kms_key_arn}
     for principal in env.principals.values():
         assert principal.policy["Statement"], f"{label}: {principal.key} has grants but no statements"
         for statement in principal.policy["Statement"]:
@@ -169,10 +173,15 @@ def test_no_wildcard_action_and_every_resource_is_a_declared_one(label: str, env
             assert statement["Action"] == sorted(set(statement["Action"]))
             for action in statement["Action"]:
                 service, _, verb = action.partition(":")
-                assert service in ("s3", "dynamodb")
+                assert service in ("s3", "dynamodb", "kms")
+                assert service != "kms" or statement["Sid"].endswith("Kms")
                 assert verb and "*" not in verb, f"{label}: wildcard action {action}"
+            aliases = statement.get("Condition", {}).get("ForAnyValue:StringEquals", {}).get("kms:ResourceAliases")
             for resource in statement["Resource"]:
                 assert resource != "*"
+                if aliases:  # a key named by alias: the keys of that account and region carrying it
+                    assert resource.endswith(":key/*") and any(a.endswith(aliases) for a in own_arns), resource
+                    continue
                 base = resource.split("/index/")[0]
                 base = base.split("/", 1)[0] if base.startswith("arn:aws:s3:::") else base
                 assert base in own_arns, f"{label}: {resource} is not one of the environment's resources"
@@ -232,12 +241,12 @@ TABLE_KEYS = {"name", "region", "hash_key", "range_key", "billing_mode", "read_c
 KEY_KEYS = {"name", "type"}
 AUTOSCALING_KEYS = {"min_read", "max_read", "min_write", "max_write", "target_utilization"}
 GSI_KEYS = {"name", "hash_key", "range_key", "projection_type", "non_key_attributes", "read_capacity",
-            "write_capacity"}
+            "write_capacity", "autoscaling"}
 LSI_KEYS = {"name", "range_key", "projection_type", "non_key_attributes"}
 TABLE_ENCRYPTION_KEYS = {"type", "kms_key_arn"}
 PRINCIPAL_KEYS = {"name", "kind", "path", "assume_role_services", "assume_role_arns", "assume_role_external_id",
                   "permissions_boundary_arn", "grants"}
-GRANT_KEYS = {"bucket", "table", "prefix", "actions"}
+GRANT_KEYS = {"bucket", "table", "prefix", "actions", "kms_key_arn", "client_side_encryption"}
 
 FULL = """\
 version: 1
@@ -367,7 +376,8 @@ def test_tfvars_spells_out_every_field_of_a_config_using_every_feature(write_con
     assert items["global_secondary_indexes"][0]["read_capacity"] == 1
     assert items["stream_view_type"] == "NEW_IMAGE"
     assert variables["principals"]["app"]["grants"][0] == {"bucket": "data", "table": None, "prefix": "p/",
-                                                           "actions": ["read", "list"]}
+                                                           "actions": ["read", "list"], "kms_key_arn": None,
+                                                           "client_side_encryption": False}
     assert variables["principals"]["worker"]["assume_role_external_id"] == "vendor-issued-id"
     assert variables["principals"]["app"]["assume_role_external_id"] is None
 

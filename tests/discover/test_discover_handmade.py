@@ -95,7 +95,7 @@ def test_a_console_built_account(tmp_path: Path, account: Emulator) -> None:
     assert "shop-backend" not in discovered.principals
     # The inline policy became a grant; the report says to remove the old policy after the apply.
     worker = discovered.principals["shop-worker"]
-    assert [g.model_dump(exclude_none=True) for g in worker.spec.grants] == [
+    assert [g.model_dump(exclude_defaults=True) for g in worker.spec.grants] == [
         {"bucket": "shop-product-images", "actions": ["read", "write"]}
     ]
     assert any("delete-user-policy" in str(r.advice) for r in by[("change", "shop-worker")])

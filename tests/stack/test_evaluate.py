@@ -34,10 +34,13 @@ from tests.support.stack_shape import (
 tfparse = pytest.importorskip("tfparse", reason="tfparse is a dev dependency: pip install -e '.[dev]'")
 
 REPO = Path(__file__).resolve().parents[2]
+# with issue 14's acceptance configs: a DR bucket in a second region (fixtures/dr) and KMS in grants
+# with autoscaled indexes (fixtures/kms-analytics)
 CONFIGS = [
     REPO / "config.yaml",
     *sorted((REPO / "examples").glob("*/config.yaml")),
-    REPO / "tests" / "fixtures" / "dr" / "config.yaml",  # a DR bucket in a second region, replicated into
+    REPO / "tests" / "fixtures" / "dr" / "config.yaml",
+    REPO / "tests" / "fixtures" / "kms-analytics" / "config.yaml",
 ]
 NOT_RESOURCES = {"locals", "module", "output", "provider", "terraform", "variable", "data"}
 

@@ -206,8 +206,27 @@ def observed_tables(found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
                 (_local_index(ix, table["hash_key"], types) for ix in as_list(table.get("local_secondary_index"))),
                 key=lambda ix: str(ix["name"]),
             ),
+            "autoscaling": observed_scaling(found, key),
             "tags": table["tags_all"],
         }
+    return out
+
+
+def observed_scaling(found: dict[str, dict[str, Any]], key: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """The table module's scalable targets and policies in the model's terms (`autoscaling_state`), told
+    apart by address: `read[0]`/`write[0]` scale the table, `index_read["NAME"]`/`index_write["NAME"]` an index."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for address, resource in found.items():
+        if not address.startswith(f'module.tables["{key}"].aws_appautoscaling_'):
+            continue
+        rtype, rest = address.split('"].', 1)[1].split(".", 1)
+        name = rest.split("[", 1)[0]
+        scope = "index/" + rest.split('["', 1)[1].rsplit('"]', 1)[0] if name.startswith("index_") else "table"
+        entry = out.setdefault(scope, {}).setdefault(name.removeprefix("index_"), {})
+        if rtype == "aws_appautoscaling_target":
+            entry.update(min=resource["min_capacity"], max=resource["max_capacity"])
+        else:
+            entry["target"] = as_list(resource["target_tracking_scaling_policy_configuration"])[0]["target_value"]
     return out
 
 

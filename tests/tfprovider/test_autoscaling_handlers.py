@@ -173,3 +173,67 @@ def test_policy_round_trip_drift_update_import_delete(api: Api, table: str) -> N
     assert POLICY.read(api, updated) is None
     POLICY.delete(api, updated)  # already gone: no error
     TARGET.delete(api, {**_target(table)})
+
+
+def test_an_index_target_and_policy_create_read_drift_import_delete(api: Api, unique: Callable[[str], str]) -> None:
+    """The dynamodb-table module's index_read target and policy: dimension dynamodb:index:*, resource id
+    table/NAME/index/INDEX (moto holds them as it holds the table's)."""
+    name = unique("scaled-ix")
+    api.dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "user", "AttributeType": "S"},
+        ],
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-user",
+                "KeySchema": [{"AttributeName": "user", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+                "ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2},
+            }
+        ],
+    )
+    dimension = "dynamodb:index:ReadCapacityUnits"
+    resource = f"table/{name}/index/by-user"
+    target = {**_target(name), "resource_id": resource, "scalable_dimension": dimension, "min_capacity": 2}
+    state = TARGET.create(api, target)
+    assert state["id"] == resource
+    read = TARGET.read(api, state)
+    assert read is not None and (read["resource_id"], read["scalable_dimension"], read["min_capacity"]) == (
+        resource,
+        dimension,
+        2,
+    )
+    api.autoscaling.register_scalable_target(
+        ServiceNamespace="dynamodb", ResourceId=resource, ScalableDimension=dimension, MaxCapacity=9
+    )
+    drifted = TARGET.read(api, state)
+    assert drifted is not None and drifted["max_capacity"] == 9
+    assert TARGET.import_state(api, f"dynamodb/{resource}/{dimension}") == {
+        "id": resource,
+        "service_namespace": "dynamodb",
+        "resource_id": resource,
+        "scalable_dimension": dimension,
+    }
+
+    planned = {
+        **_policy(name),
+        "name": f"DynamoDBReadCapacityUtilization:{resource}",
+        "resource_id": resource,
+        "scalable_dimension": dimension,
+    }
+    policy = POLICY.create(api, planned)
+    read_policy = POLICY.read(api, policy)
+    assert read_policy is not None and (read_policy["name"], read_policy["resource_id"]) == (planned["name"], resource)
+    imported = POLICY.import_state(api, f"dynamodb/{resource}/{dimension}/{planned['name']}")
+    assert imported is not None and POLICY.read(api, imported) == read_policy
+
+    POLICY.delete(api, policy)
+    assert POLICY.read(api, policy) is None
+    TARGET.delete(api, drifted)
+    assert TARGET.read(api, drifted) is None
+    api.dynamodb.delete_table(TableName=name)

@@ -53,6 +53,8 @@ CHANGED = define(
         "dynamodb:DescribeTable",
         "dynamodb:DescribeContinuousBackups",
         "dynamodb:DescribeTimeToLive",
+        "application-autoscaling:DescribeScalableTargets",
+        "application-autoscaling:DescribeScalingPolicies",
         "s3:GetBucketTagging",
         "dynamodb:ListTagsOfResource",
         "iam:GetAccountAuthorizationDetails",
@@ -293,6 +295,7 @@ def _table_live(t: TableInfo, want: dict[str, Any]) -> dict[str, Any]:
         "table_class": (d.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
         "global_indexes": _indexes(d.get("GlobalSecondaryIndexes", []), types),
         "local_indexes": _indexes(d.get("LocalSecondaryIndexes", []), types),
+        "autoscaling": t.scaling.get(),
         "tags": t.tags.get(),
     }
 

@@ -68,6 +68,9 @@ class TableInfo:
     autoscaled: Fetched[bool]  # both read and write capacity have scalable targets
     tags: Fetched[dict[str, str] | None] = field(default_factory=Fetched)  # read for declared tables only
     region: str | None = None  # where it was listed (each region the environment has resources in)
+    # Application Auto Scaling's targets and target-tracking policies for the table and its indexes, in the
+    # desired-state model's terms (cargohold_core.config.desired.autoscaling_state)
+    scaling: Fetched[dict[str, dict[str, dict[str, Any]]]] = field(default_factory=Fetched)
 
 
 @dataclass
@@ -323,7 +326,7 @@ def _tables(reader: Reader, tagged: frozenset[str], region: str | None = None) -
         names = [n for page in ddb.get_paginator("list_tables").paginate() for n in page.get("TableNames", [])]
     except Exception as exc:
         return Fetched(error=error_text(exc))
-    scaled = reader.submit(_autoscaled_tables, reader, region)
+    scaled = reader.submit(_scaling, reader, region)
     pending = {
         name: (
             reader.submit(lambda n=name: read(lambda: ddb.describe_table(TableName=n)["Table"])),
@@ -338,18 +341,23 @@ def _tables(reader: Reader, tagged: frozenset[str], region: str | None = None) -
         for name, d in described.items()
         if name in tagged and d.ok and d.value
     }
-    autoscaled = scaled.result()
+    by_table = scaled.result()
     out = []
     for name, (_, pitr, ttl) in pending.items():
         desc = described[name]
         arn = desc.value["TableArn"] if desc.ok and desc.value else f"table/{name}"
-        scaling: Fetched[bool] = (
-            Fetched(name in autoscaled.value)
-            if autoscaled.ok and autoscaled.value is not None
-            else Fetched(error=autoscaled.error)
-        )
+        if by_table.ok and by_table.value is not None:
+            mine = by_table.value.get(name, {})
+            scaling: Fetched[dict[str, dict[str, dict[str, Any]]]] = Fetched(mine)
+            autoscaled: Fetched[bool] = Fetched({"read", "write"} <= set(mine.get("table", {})))
+        else:
+            scaling, autoscaled = Fetched(error=by_table.error), Fetched(error=by_table.error)
         table_tags: Fetched[dict[str, str] | None] = tags[name].result() if name in tags else Fetched()
-        out.append(TableInfo(name, arn, desc, pitr.result(), ttl.result(), scaling, table_tags, region))
+        out.append(
+            TableInfo(
+                name, arn, desc, pitr.result(), ttl.result(), autoscaled, table_tags, region=region, scaling=scaling
+            )
+        )
     return Fetched(out)
 
 
@@ -368,20 +376,45 @@ def _ttl(answer: dict[str, Any]) -> str | None:
     return desc.get("AttributeName") if desc.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") else None
 
 
-def _autoscaled_tables(reader: Reader, region: str | None = None) -> Fetched[set[str]]:
-    """Tables whose read AND write capacity have an Application Auto Scaling target."""
+_DIMENSIONS = {
+    "dynamodb:table:ReadCapacityUnits": ("table", "read"),
+    "dynamodb:table:WriteCapacityUnits": ("table", "write"),
+    "dynamodb:index:ReadCapacityUnits": ("index", "read"),
+    "dynamodb:index:WriteCapacityUnits": ("index", "write"),
+}
+
+
+def _scaling(reader: Reader, region: str | None = None) -> Fetched[dict[str, dict[str, dict[str, dict[str, Any]]]]]:
+    """By table name: each scalable target of the table ("table") and its indexes ("index/NAME"), per
+    dimension (read, write), with its bounds and its target-tracking policy's target value (None: no such
+    policy). One pass over the region's DynamoDB targets and policies."""
     aas = reader.client("application-autoscaling", region)
 
-    def targets() -> set[str]:
-        dims: dict[str, set[str]] = {}
+    def targets() -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+        out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+        found: dict[tuple[str, str], dict[str, Any]] = {}
         pages = aas.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="dynamodb")
         for page in pages:
             for target in page.get("ScalableTargets", []):
-                resource = target["ResourceId"]
-                if resource.startswith("table/") and resource.count("/") == 1:
-                    dims.setdefault(resource.split("/", 1)[1], set()).add(target["ScalableDimension"])
-        both = {"dynamodb:table:ReadCapacityUnits", "dynamodb:table:WriteCapacityUnits"}
-        return {name for name, got in dims.items() if both <= got}
+                resource, dimension = target["ResourceId"], target["ScalableDimension"]
+                parts = resource.split("/")
+                kind_dim = _DIMENSIONS.get(dimension)
+                if parts[0] != "table" or kind_dim is None or len(parts) not in (2, 4):
+                    continue
+                scope = "table" if len(parts) == 2 else f"index/{parts[3]}"
+                entry = {"min": target["MinCapacity"], "max": target["MaxCapacity"], "target": None}
+                out.setdefault(parts[1], {}).setdefault(scope, {})[kind_dim[1]] = entry
+                found[(resource, dimension)] = entry
+        pages = aas.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="dynamodb")
+        for page in pages:
+            for policy in page.get("ScalingPolicies", []):
+                scaled = found.get((policy["ResourceId"], policy["ScalableDimension"]))
+                tracking = policy.get("TargetTrackingScalingPolicyConfiguration")
+                if scaled is not None and tracking and scaled["target"] is None:
+                    value = tracking.get("TargetValue")
+                    # a float in the API; config.yaml's percentages are whole numbers (drift compares JSON)
+                    scaled["target"] = int(value) if isinstance(value, float) and value.is_integer() else value
+        return out
 
     return read(targets)
 

@@ -15,14 +15,14 @@ import re
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from cargohold_core import aws
 from cargohold_core.config import names
 from cargohold_core.config.model import Environment, Project, trust_document
-from cargohold_core.config.schema import ExternalId, PrincipalSpec
+from cargohold_core.config.schema import Encryption, ExternalId, PrincipalSpec, TableEncryption
 from cargohold_core.errors import CargoholdError
 from toolkit.audit import policy
 from toolkit.audit.fetch import CannotRead, error_text
@@ -165,6 +165,14 @@ def discover(
         tables={**known_tables, **{d.name: k for k, d in found.tables.items()}},
         region=env.region,
         account=env.account,
+        bucket_encryption={
+            **{k: env.buckets[k].spec.encryption for k in known_buckets.values()},
+            **{k: _encryption_of(Encryption, d) for k, d in found.buckets.items()},
+        },
+        table_encryption={
+            **{k: env.tables[k].spec.encryption for k in known_tables.values()},
+            **{k: _encryption_of(TableEncryption, d) for k, d in found.tables.items()},
+        },
     )
     for p in inventory.principals.value or []:
         if p.path.startswith("/aws-reserved/") or (p.kind == "role" and p.name in replication_roles):
@@ -206,6 +214,17 @@ def _keep_declarations(found: Discovery, declared: dict[str, dict[str, str]]) ->
             f"declared in config.yaml as {section}.{item.key} and exists live: imports.tf adopts it (a no-op where "
             "Terraform's state already manages it); config.yaml's settings apply",
         )
+
+
+_E = TypeVar("_E", Encryption, TableEncryption)
+
+
+def _encryption_of(model: type[_E], item: Discovered) -> _E:
+    """A discovered bucket's or table's encryption (the defaults when it could not be said)."""
+    try:
+        return model.model_validate(item.spec.get("encryption") or {})
+    except ValueError:
+        return model()
 
 
 def _bucket_names(env: Environment) -> list[str]:
@@ -786,6 +805,9 @@ def _table(t: TableInfo, key: str, found: Discovery, extra: _Extras) -> Discover
         entry.update(_projection(g.get("Projection", {})))
         if provisioned:
             entry["capacity"] = _capacity(g.get("ProvisionedThroughput", {}))
+            scaled = _index_autoscaling(t.name, g["IndexName"], item, found, extra)
+            if scaled is not None:
+                entry["autoscaling"] = scaled
         gsis.append(entry)
     if gsis:
         spec["global_indexes"] = gsis
@@ -842,37 +864,47 @@ def _projection(projection: dict[str, Any]) -> dict[str, Any]:
 
 
 def _autoscaling(name: str, item: Discovered, found: Discovery, extra: _Extras) -> None:
+    scaled = _scaled(f"table/{name}", "table", lambda dim: f"{dim}[0]", item, found, extra)
+    if scaled is not None:
+        item.spec["autoscaling"] = scaled
+
+
+def _index_autoscaling(table: str, index: str, item: Discovered, found: Discovery, extra: _Extras) -> Any:
+    """A global index's own autoscaling, as its `autoscaling:` (None when it has none)."""
+    resource = f"table/{table}/index/{index}"
+    return _scaled(resource, "index", lambda dim: f'index_{dim}["{index}"]', item, found, extra)
+
+
+def _scaled(
+    resource: str, kind: str, address: Callable[[str], str], item: Discovered, found: Discovery, extra: _Extras
+) -> dict[str, int] | None:
+    """The targets and target-tracking policies of a table's or index's capacity, as config.yaml's
+    `autoscaling:` (read and write, one target utilisation); the module addresses that exist live are
+    recorded for the import blocks."""
     targets, policies = extra.scaling()
-    resource = f"table/{name}"
-    read = targets.get((resource, "dynamodb:table:ReadCapacityUnits"))
-    write = targets.get((resource, "dynamodb:table:WriteCapacityUnits"))
-    if any(r.startswith(resource + "/index/") for r, _ in targets):
-        found.remark(
-            UNEXPRESSED,
-            item,
-            "an index has its own autoscaling; it stays as it is, outside Terraform",
-            "cargohold sets index capacity from `capacity:`; remove the index targets or accept the drift",
-        )
+    read = targets.get((resource, f"dynamodb:{kind}:ReadCapacityUnits"))
+    write = targets.get((resource, f"dynamodb:{kind}:WriteCapacityUnits"))
+    what = "capacity" if kind == "table" else f"capacity of index {resource.rsplit('/', 1)[1]}"
     if read is None and write is None:
-        return
+        return None
     if read is None or write is None:
         found.remark(
             UNEXPRESSED,
             item,
-            "only one of read/write capacity is autoscaled; cargohold scales both",
+            f"only one of read/write {what} is autoscaled; cargohold scales both",
             "add the missing target or remove the other, then run discover again",
         )
-        return
+        return None
     values = set()
-    for dim, target in (("Read", read), ("Write", write)):
-        dimension = f"dynamodb:table:{dim}CapacityUnits"
-        item.exists.add(f"aws_appautoscaling_target.{dim.lower()}[0]")
+    for dim in ("Read", "Write"):
+        dimension = f"dynamodb:{kind}:{dim}CapacityUnits"
+        item.exists.add(f"aws_appautoscaling_target.{address(dim.lower())}")
         wanted = f"DynamoDB{dim}CapacityUtilization:{resource}"
         for p in policies.get((resource, dimension), []):
             config = p.get("TargetTrackingScalingPolicyConfiguration") or {}
             values.add(config.get("TargetValue"))
             if p.get("PolicyName") == wanted:
-                item.exists.add(f"aws_appautoscaling_policy.{dim.lower()}[0]")
+                item.exists.add(f"aws_appautoscaling_policy.{address(dim.lower())}")
             else:
                 found.remark(
                     CHANGE,
@@ -880,17 +912,16 @@ def _autoscaling(name: str, item: Discovered, found: Discovery, extra: _Extras) 
                     f"scaling policy {p.get('PolicyName')} is not cargohold's; apply adds {wanted} next to it",
                     "delete the old policy after the apply",
                 )
-        del target
     utilization = float(next(iter(values)) or 0) if len(values) == 1 else 0.0
     if not 20 <= utilization <= 90:
         found.remark(
             CHANGE,
             item,
-            f"target utilization {sorted(map(str, values)) or 'none'}: cargohold uses one "
+            f"target utilization of the {what} {sorted(map(str, values)) or 'none'}: cargohold uses one "
             "value (20-90) for both; written as 70",
         )
         utilization = 70.0
-    item.spec["autoscaling"] = {
+    return {
         "min_read": int(read["MinCapacity"]),
         "max_read": int(read["MaxCapacity"]),
         "min_write": int(write["MinCapacity"]),

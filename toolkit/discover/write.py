@@ -188,11 +188,16 @@ def import_id(resource: DeclaredResource, item: Discovered) -> str:
     if kind == "aws_iam_user_group_membership":
         return f"{name}/{name}"
     if kind in ("aws_appautoscaling_target", "aws_appautoscaling_policy"):
-        dim = "Read" if ".read[" in local else "Write"
-        target = f"dynamodb/table/{name}/dynamodb:table:{dim}CapacityUnits"
+        dim = "Read" if "read[" in local else "Write"
+        scaled = f"table/{name}"
+        dimension = f"dynamodb:table:{dim}CapacityUnits"
+        if ".index_" in local:  # index_read["NAME"]: a global index's own
+            scaled += "/index/" + local.split('["', 1)[1].rsplit('"]', 1)[0]
+            dimension = f"dynamodb:index:{dim}CapacityUnits"
+        target = f"dynamodb/{scaled}/{dimension}"
         if kind == "aws_appautoscaling_target":
             return target
-        return f"{target}/DynamoDB{dim}CapacityUtilization:table/{name}"
+        return f"{target}/DynamoDB{dim}CapacityUtilization:{scaled}"
     raise ValueError(f"no import id rule for {kind}")  # a new module resource: add its rule here
 
 

@@ -12,6 +12,9 @@ locals {
   )
   attribute_types = { for a in local.key_attributes : a.name => a.type... }
 
+  # Global indexes with their own target tracking, by index name (PROVISIONED tables only).
+  autoscaled_indexes = local.provisioned ? { for g in var.global_secondary_indexes : g.name => g.autoscaling if g.autoscaling != null } : {}
+
   read_capacity  = local.provisioned ? try(coalesce(var.read_capacity, try(var.autoscaling.min_read, null)), null) : null
   write_capacity = local.provisioned ? try(coalesce(var.write_capacity, try(var.autoscaling.min_write, null)), null) : null
 }
@@ -85,8 +88,8 @@ resource "aws_dynamodb_table" "this" {
       name               = global_secondary_index.value.name
       projection_type    = global_secondary_index.value.projection_type
       non_key_attributes = global_secondary_index.value.projection_type == "INCLUDE" ? global_secondary_index.value.non_key_attributes : null
-      read_capacity      = local.provisioned ? try(coalesce(global_secondary_index.value.read_capacity, local.read_capacity), null) : null
-      write_capacity     = local.provisioned ? try(coalesce(global_secondary_index.value.write_capacity, local.write_capacity), null) : null
+      read_capacity      = local.provisioned ? try(coalesce(global_secondary_index.value.read_capacity, try(global_secondary_index.value.autoscaling.min_read, null), local.read_capacity), null) : null
+      write_capacity     = local.provisioned ? try(coalesce(global_secondary_index.value.write_capacity, try(global_secondary_index.value.autoscaling.min_write, null), local.write_capacity), null) : null
 
       # The index's keys as `key_schema` blocks (its `hash_key`/`range_key` arguments are
       # deprecated in provider 6.x): the partition key (HASH) first, then the sort key (RANGE).
@@ -179,6 +182,68 @@ resource "aws_appautoscaling_policy" "write" {
 
   target_tracking_scaling_policy_configuration {
     target_value = var.autoscaling.target_utilization
+
+    predefined_metric_specification {
+      predefined_metric_type = "DynamoDBWriteCapacityUtilization"
+    }
+  }
+}
+
+# --- Autoscaling of global secondary indexes: the same target tracking, per index.
+
+resource "aws_appautoscaling_target" "index_read" {
+  for_each = local.autoscaled_indexes
+
+  region             = var.region
+  service_namespace  = "dynamodb"
+  resource_id        = "table/${aws_dynamodb_table.this.name}/index/${each.key}"
+  scalable_dimension = "dynamodb:index:ReadCapacityUnits"
+  min_capacity       = each.value.min_read
+  max_capacity       = each.value.max_read
+}
+
+resource "aws_appautoscaling_policy" "index_read" {
+  for_each = local.autoscaled_indexes
+
+  region             = var.region
+  name               = "DynamoDBReadCapacityUtilization:${aws_appautoscaling_target.index_read[each.key].resource_id}"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.index_read[each.key].service_namespace
+  resource_id        = aws_appautoscaling_target.index_read[each.key].resource_id
+  scalable_dimension = aws_appautoscaling_target.index_read[each.key].scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value = each.value.target_utilization
+
+    predefined_metric_specification {
+      predefined_metric_type = "DynamoDBReadCapacityUtilization"
+    }
+  }
+}
+
+resource "aws_appautoscaling_target" "index_write" {
+  for_each = local.autoscaled_indexes
+
+  region             = var.region
+  service_namespace  = "dynamodb"
+  resource_id        = "table/${aws_dynamodb_table.this.name}/index/${each.key}"
+  scalable_dimension = "dynamodb:index:WriteCapacityUnits"
+  min_capacity       = each.value.min_write
+  max_capacity       = each.value.max_write
+}
+
+resource "aws_appautoscaling_policy" "index_write" {
+  for_each = local.autoscaled_indexes
+
+  region             = var.region
+  name               = "DynamoDBWriteCapacityUtilization:${aws_appautoscaling_target.index_write[each.key].resource_id}"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.index_write[each.key].service_namespace
+  resource_id        = aws_appautoscaling_target.index_write[each.key].resource_id
+  scalable_dimension = aws_appautoscaling_target.index_write[each.key].scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value = each.value.target_utilization
 
     predefined_metric_specification {
       predefined_metric_type = "DynamoDBWriteCapacityUtilization"

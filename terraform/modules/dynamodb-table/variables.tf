@@ -120,8 +120,26 @@ variable "global_secondary_indexes" {
     non_key_attributes = optional(list(string), [])
     read_capacity      = optional(number)
     write_capacity     = optional(number)
+    # Target tracking of the index's own capacity (PROVISIONED only), as `autoscaling` does for the
+    # table; null = the index stays at read_capacity/write_capacity.
+    autoscaling = optional(object({
+      min_read           = number
+      max_read           = number
+      min_write          = number
+      max_write          = number
+      target_utilization = optional(number, 70)
+    }))
   }))
   default = []
+
+  validation {
+    condition = alltrue([for i in var.global_secondary_indexes : i.autoscaling == null ? true : (
+      i.autoscaling.min_read >= 1 && i.autoscaling.min_read <= i.autoscaling.max_read &&
+      i.autoscaling.min_write >= 1 && i.autoscaling.min_write <= i.autoscaling.max_write &&
+      i.autoscaling.target_utilization >= 20 && i.autoscaling.target_utilization <= 90
+    )])
+    error_message = "global_secondary_indexes[*].autoscaling needs 1 <= min_read <= max_read, 1 <= min_write <= max_write and a target_utilization between 20 and 90."
+  }
 
   validation {
     condition     = alltrue([for i in var.global_secondary_indexes : contains(["ALL", "KEYS_ONLY", "INCLUDE"], i.projection_type)])

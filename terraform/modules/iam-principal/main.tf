@@ -16,6 +16,13 @@ locals {
     split_locate = g.prefix != null && g.prefix != "" && contains(g.actions, "list") && contains(g.actions, "locate")
     list_scoped  = g.prefix != null && g.prefix != "" && contains(g.actions, "list")
     vocab        = try(local.vocabulary[g.kind], {})
+    kms_key_arn  = g.kms_key_arn
+    kms_field    = g.kms_client_side_actions ? "kms_client_side" : "kms"
+    # IAM authorises key use on the key's ARN: an alias ARN becomes the keys of its account and
+    # region that carry that alias (kms:ResourceAliases).
+    kms_alias    = g.kms_key_arn == null ? null : try(regex(":alias/(.+)$", g.kms_key_arn)[0], null)
+    kms_resource = g.kms_key_arn == null ? null : try("${regex("^(.+):alias/", g.kms_key_arn)[0]}:key/*", g.kms_key_arn)
+    kms_via      = g.kms_via_service
   }]
 
   grant_actions = [for p in local.grant_parts : merge(p, {
@@ -23,6 +30,8 @@ locals {
     bucket_actions = sort(distinct(flatten([for w in p.words : p.vocab[w].actions if try(p.vocab[w].scope, "") == "bucket" && !(p.split_locate && w == "locate")])))
     locate_actions = p.split_locate ? sort(distinct(p.vocab["locate"].actions)) : []
     table_actions  = sort(distinct(flatten([for w in p.words : p.vocab[w].actions if try(p.vocab[w].scope, "") == "table"])))
+    # The KMS actions the words need on the grant's key (none without a key IAM must allow).
+    kms_actions = p.kms_key_arn == null ? [] : sort(distinct(flatten([for w in p.words : try(p.vocab[w][p.kms_field], [])])))
   })]
 
   # Statements per grant, in the contract's order: objects, bucket (+ locate), table.
@@ -54,6 +63,20 @@ locals {
       Action   = g.table_actions
       Resource = [g.arn, "${g.arn}/index/*"]
     }] : [],
+    length(g.kms_actions) > 0 ? [merge(
+      {
+        Sid      = "G${g.index}Kms"
+        Effect   = "Allow"
+        Action   = g.kms_actions
+        Resource = [g.kms_resource]
+      },
+      g.kms_alias == null && g.kms_via == null ? {} : {
+        Condition = merge(
+          g.kms_alias == null ? {} : { "ForAnyValue:StringEquals" = { "kms:ResourceAliases" = "alias/${g.kms_alias}" } },
+          g.kms_via == null ? {} : { StringEquals = { "kms:ViaService" = g.kms_via } },
+        )
+      },
+    )] : [],
   )])
 
   policy_json = jsonencode({

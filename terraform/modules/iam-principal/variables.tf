@@ -79,12 +79,15 @@ variable "permissions_boundary_arn" {
 }
 
 variable "grants" {
-  description = "Access grants resolved to ARNs. kind = \"bucket\" (arn = bucket ARN; actions from read, write, delete, list, locate; prefix narrows object actions and listing) or \"table\" (arn = table ARN; actions from read, write). The words are defined in actions.json."
+  description = "Access grants resolved to ARNs. kind = \"bucket\" (arn = bucket ARN; actions from read, write, delete, list, locate; prefix narrows object actions and listing) or \"table\" (arn = table ARN; actions from read, write). The words are defined in actions.json. kms_key_arn: the KMS key the data is encrypted with (a key or alias ARN; null = none IAM must allow: SSE-S3, AWS owned or AWS managed keys), used through the service named by kms_via_service (e.g. \"s3.us-east-1.amazonaws.com\"; null = called directly, client-side encryption), with the words' kms actions (kms_client_side_actions for client-side encryption)."
   type = list(object({
-    kind    = string
-    arn     = string
-    prefix  = optional(string)
-    actions = list(string)
+    kind                    = string
+    arn                     = string
+    prefix                  = optional(string)
+    actions                 = list(string)
+    kms_key_arn             = optional(string)
+    kms_via_service         = optional(string)
+    kms_client_side_actions = optional(bool, false)
   }))
 
   validation {
@@ -123,6 +126,16 @@ variable "grants" {
   validation {
     condition     = alltrue([for g in var.grants : length(g.actions) > 0])
     error_message = "Each grant needs at least one action: read, write, delete, list or locate for buckets; read or write for tables."
+  }
+
+  validation {
+    condition     = alltrue([for g in var.grants : g.kms_key_arn == null ? true : can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$", g.kms_key_arn))])
+    error_message = "kms_key_arn takes a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) or alias ARN (arn:aws:kms:REGION:ACCOUNT:alias/NAME), or null."
+  }
+
+  validation {
+    condition     = alltrue([for g in var.grants : g.kms_via_service == null ? true : can(regex("^(s3|dynamodb)\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$", g.kms_via_service))])
+    error_message = "kms_via_service is the service that uses the key for the principal, e.g. \"s3.us-east-1.amazonaws.com\" or \"dynamodb.us-east-1.amazonaws.com\"; or null when the application calls KMS itself."
   }
 
   # Only the vocabulary words can be used, so "*" or "s3:*" can never reach the policy.

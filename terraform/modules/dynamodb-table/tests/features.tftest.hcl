@@ -423,3 +423,48 @@ run "in_another_region" {
     error_message = "the table and its autoscaling live in the module's region"
   }
 }
+
+run "index_autoscaling" {
+  command = plan
+
+  variables {
+    billing_mode   = "PROVISIONED"
+    read_capacity  = 5
+    write_capacity = 5
+    autoscaling    = { min_read = 5, max_read = 50, min_write = 5, max_write = 50 }
+    global_secondary_indexes = [
+      { name = "by-a", hash_key = { name = "a", type = "S" }, autoscaling = { min_read = 2, max_read = 20, min_write = 1, max_write = 10, target_utilization = 60 } },
+      { name = "by-b", hash_key = { name = "b", type = "S" }, read_capacity = 3, write_capacity = 3 },
+    ]
+  }
+
+  assert {
+    condition     = keys(aws_appautoscaling_target.index_read) == ["by-a"] && keys(aws_appautoscaling_policy.index_write) == ["by-a"]
+    error_message = "Only the index with autoscaling gets targets and policies."
+  }
+
+  assert {
+    condition = (
+      aws_appautoscaling_target.index_read["by-a"].resource_id == "table/lms-dev-photos/index/by-a" &&
+      aws_appautoscaling_target.index_read["by-a"].scalable_dimension == "dynamodb:index:ReadCapacityUnits" &&
+      aws_appautoscaling_target.index_read["by-a"].min_capacity == 2 && aws_appautoscaling_target.index_read["by-a"].max_capacity == 20 &&
+      aws_appautoscaling_target.index_write["by-a"].scalable_dimension == "dynamodb:index:WriteCapacityUnits" &&
+      aws_appautoscaling_target.index_write["by-a"].min_capacity == 1 && aws_appautoscaling_target.index_write["by-a"].max_capacity == 10
+    )
+    error_message = "The index's targets scale its own read and write capacity units within its min/max."
+  }
+
+  assert {
+    condition = (
+      aws_appautoscaling_policy.index_read["by-a"].name == "DynamoDBReadCapacityUtilization:table/lms-dev-photos/index/by-a" &&
+      aws_appautoscaling_policy.index_read["by-a"].target_tracking_scaling_policy_configuration[0].target_value == 60 &&
+      aws_appautoscaling_policy.index_write["by-a"].target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == "DynamoDBWriteCapacityUtilization"
+    )
+    error_message = "The index's policies track its utilization at its own target."
+  }
+
+  assert {
+    condition     = one([for g in aws_dynamodb_table.this.global_secondary_index : g.read_capacity if g.name == "by-a"]) == 2
+    error_message = "An autoscaled index without capacity starts at its autoscaling minimum."
+  }
+}

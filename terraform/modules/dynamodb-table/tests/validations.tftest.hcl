@@ -105,6 +105,23 @@ run "autoscaling_target_out_of_range" {
   expect_failures = [var.autoscaling]
 }
 
+run "gsi_autoscaling_min_above_max" {
+  command = plan
+
+  variables {
+    billing_mode   = "PROVISIONED"
+    read_capacity  = 5
+    write_capacity = 5
+    global_secondary_indexes = [{
+      name        = "by-owner"
+      hash_key    = { name = "owner", type = "S" }
+      autoscaling = { min_read = 10, max_read = 5, min_write = 1, max_write = 5 }
+    }]
+  }
+
+  expect_failures = [var.global_secondary_indexes]
+}
+
 run "gsi_bad_projection_type" {
   command = plan
 

@@ -519,3 +519,79 @@ run "policy_several_grants" {
     error_message = "The policy only allows."
   }
 }
+
+run "kms_statements_per_grant_word" {
+  command = plan
+
+  variables {
+    grants = [
+      {
+        kind            = "bucket"
+        arn             = "arn:aws:s3:::lms-dev-photos"
+        actions         = ["read", "write", "list"]
+        kms_key_arn     = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        kms_via_service = "s3.us-east-1.amazonaws.com"
+      },
+      {
+        kind            = "table"
+        arn             = "arn:aws:dynamodb:us-east-1:123456789012:table/lms-dev-users"
+        actions         = ["read"]
+        kms_key_arn     = "arn:aws:kms:us-east-1:123456789012:alias/tables"
+        kms_via_service = "dynamodb.us-east-1.amazonaws.com"
+      },
+      {
+        kind                    = "bucket"
+        arn                     = "arn:aws:s3:::lms-dev-photos"
+        actions                 = ["write", "delete"]
+        kms_key_arn             = "arn:aws:kms:us-east-1:123456789012:key/abcd"
+        kms_client_side_actions = true
+      },
+      {
+        kind        = "bucket"
+        arn         = "arn:aws:s3:::lms-dev-photos"
+        actions     = ["list", "locate"]
+        kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/abcd"
+      },
+    ]
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_policy.this.policy).Statement[2] == {
+      Sid       = "G0Kms"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource  = ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+      Condition = { StringEquals = { "kms:ViaService" = "s3.us-east-1.amazonaws.com" } }
+    }
+    error_message = "read + write on an SSE-KMS bucket: Decrypt and GenerateDataKey on its key, through S3 only."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_policy.this.policy).Statement[4] == {
+      Sid      = "G1Kms"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt"]
+      Resource = ["arn:aws:kms:us-east-1:123456789012:key/*"]
+      Condition = {
+        "ForAnyValue:StringEquals" = { "kms:ResourceAliases" = "alias/tables" }
+        StringEquals               = { "kms:ViaService" = "dynamodb.us-east-1.amazonaws.com" }
+      }
+    }
+    error_message = "A key named by alias: the keys carrying the alias, through DynamoDB only."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_policy.this.policy).Statement[6] == {
+      Sid      = "G2Kms"
+      Effect   = "Allow"
+      Action   = ["kms:GenerateDataKey"]
+      Resource = ["arn:aws:kms:us-east-1:123456789012:key/abcd"]
+    }
+    error_message = "Client-side encryption: the application calls KMS itself (no kms:ViaService)."
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_iam_policy.this.policy).Statement) == 8
+    error_message = "list and locate use no key: no KMS statement for the last grant."
+  }
+}

@@ -271,3 +271,34 @@ run "role_without_assume_role_principals" {
 
   expect_failures = [aws_iam_role.this]
 }
+
+run "grant_kms_key_not_a_key_arn" {
+  command = plan
+
+  variables {
+    grants = [{
+      kind        = "bucket"
+      arn         = "arn:aws:s3:::lms-dev-photos"
+      actions     = ["read"]
+      kms_key_arn = "arn:aws:s3:::not-a-key"
+    }]
+  }
+
+  expect_failures = [var.grants]
+}
+
+run "grant_kms_via_service_unknown" {
+  command = plan
+
+  variables {
+    grants = [{
+      kind            = "bucket"
+      arn             = "arn:aws:s3:::lms-dev-photos"
+      actions         = ["read"]
+      kms_key_arn     = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+      kms_via_service = "sqs.us-east-1.amazonaws.com"
+    }]
+  }
+
+  expect_failures = [var.grants]
+}
