@@ -64,6 +64,8 @@ SET = {
     "tables.p.write_capacity",
     "principals.u.grants[].bucket",
 }
+# Fields the toolkit resolves to the environment's value, where the stack's null means the same thing.
+RESOLVED = {"buckets.b.region", "tables.t.region", "tables.p.region"}
 
 
 # ---------------------------------------------------------------- a reader for HCL types and literals
@@ -266,7 +268,7 @@ def disagreements(var_type: Any, value: Any, path: str) -> Iterator[tuple[str, A
         elif isinstance(written, list) and written and field_type[0] == "list" and field_type[1][0] == "object":
             for item in written:
                 yield from disagreements(field_type[1], item, f"{where}[]")
-        elif optional and where not in SET:
+        elif optional and where not in SET | RESOLVED:
             expected = with_defaults(field_type, default)
             if expected != written:
                 yield (where, expected, written)

@@ -20,6 +20,8 @@ environments:
   dev:
     region: us-east-1
     account: "111111111111"
+    overrides:  # each account encrypts with keys of its own
+      buckets: {docs: {encryption: {kms_key_arn: "arn:aws:kms:us-east-1:111111111111:key/main"}}}
 """
 
 DR = (
@@ -223,8 +225,11 @@ def test_an_environment_only_principal_and_its_grants(write_config: Callable[...
     project = load_project(write_config(text))
     prod = project.environment("prod")
     assert "dr-reader" in prod.principals and "dr-reader" not in project.environment("dev").principals
-    [statement] = prod.principals["dr-reader"].policy["Statement"]
-    assert statement["Resource"] == ["arn:aws:s3:::demo-prod-docs-dr-us-west-2/*"]
+    objects, key = prod.principals["dr-reader"].policy["Statement"]
+    assert objects["Resource"] == ["arn:aws:s3:::demo-prod-docs-dr-us-west-2/*"]
+    # the DR bucket's key, used through S3 in the DR bucket's own region
+    assert (key["Action"], key["Resource"]) == (["kms:Decrypt"], ["arn:aws:kms:us-west-2:222222222222:key/dr"])
+    assert key["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}
 
 
 def test_a_shared_grant_on_an_environment_only_bucket(problems_of: Callable[[str], list[Problem]]) -> None:

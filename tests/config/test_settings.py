@@ -64,7 +64,8 @@ def test_each_resource_reads_as_what_it_makes(tmp_path: Path) -> None:
         "access: ACLs disabled; public access blocked; TLS only (>= 1.3); uploads asking for another encryption denied",
         "lifecycle cold: under 'archive/': STANDARD_IA at 30 d, expire at 400 d",
         "lifecycle paused: whole bucket: abort multipart at 2 d (disabled)",
-        "replication -> arn:aws:s3:::varied-dr-vault (GLACIER_IR)",
+        "replication -> arn:aws:s3:::varied-dr-vault (GLACIER_IR, replicas encrypted with "
+        "arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ac)",
         "intelligent tiering: deep archive after 180 d",
     ]
     site = settings["buckets"]["site"]

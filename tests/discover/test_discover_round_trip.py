@@ -15,6 +15,7 @@ from cargohold_core.config.desired import desired_state
 from cargohold_core.config.model import Environment
 from tests.conftest import ALL_CONFIGS
 from tests.discover.conftest import pointed
+from tests.support.moto_api import into_emulator_account
 from tests.support.moto_gaps import without_the_gap
 from tests.support.terraform_apply import provision, stack
 from toolkit.demo.emulator import Emulator
@@ -224,8 +225,7 @@ def test_an_environment_in_two_regions_round_trips(tmp_path: Path, account: Emul
     """A DR bucket and a table in us-west-2 beside the environment's us-east-1: discover finds each where it
     lives (the table listed in its region, the bucket's location asked, as moto's ListBuckets does not say)
     and writes `region:` for them, so the discovered config plans the same resources in the same regions."""
-    document = yaml.safe_load(DR.read_text(encoding="utf-8"))
-    document["environments"]["prod"].update(account="123456789012", endpoint="ENDPOINT")
+    document = into_emulator_account(yaml.safe_load(DR.read_text(encoding="utf-8")), "prod", "ENDPOINT")
     _, env, found, discovered = round_trip(yaml.safe_dump(document, sort_keys=False), tmp_path, account, "prod")
     assert_same(env, discovered, found)
     by_name = {b.name: b.region for b in discovered.buckets.values()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -44,3 +45,20 @@ def account(account_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulat
     for name, value in account_server.client_env().items():
         monkeypatch.setenv(name, value)
     return account_server
+
+
+def into_emulator_account(document: dict[str, Any], env_name: str, endpoint: str) -> dict[str, Any]:
+    """A config document whose environment `env_name` is moved into moto's default account at `endpoint`:
+    every ARN naming the environment's own account (its keys, its role to assume) moves with it; a named
+    profile is dropped (it names credentials on the user's machine)."""
+    import json
+
+    original = str(document["environments"][env_name]["account"])
+    moved: dict[str, Any] = json.loads(json.dumps(document).replace(f":{original}:", f":{MOTO_ACCOUNT}:"))
+    spec = moved["environments"][env_name]
+    spec.update(account=MOTO_ACCOUNT, endpoint=endpoint)
+    spec.pop("profile", None)
+    return moved
+
+
+MOTO_ACCOUNT = "123456789012"

