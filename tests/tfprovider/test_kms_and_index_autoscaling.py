@@ -65,7 +65,7 @@ def test_kms_grants_and_autoscaled_indexes_plan_apply_audit_and_replan(
     outcome = workflow.plan(run)
     planned = planned_resources(workflow.prepared_runner(run).show_json(outcome.plan_file))
     desired = desired_state(env)
-    assert observed_buckets(planned, rule_ids=True) == desired["buckets"]
+    assert observed_buckets(planned, account=env.account, rule_ids=True) == desired["buckets"]
     assert observed_tables(planned) == desired["tables"]
     assert observed_principals(planned, env.account) == desired["principals"]
     table = 'module.tables["sessions"]'

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from cargohold_core.config import Environment, Project, load_project
-from tests.support.moto_api import reset
+from tests.support.moto_api import into_emulator_account, reset
 from tests.support.moto_gaps import PLAN_GAPS
 from tests.support.terraform_apply import stack
 from toolkit.audit.run import audit
@@ -36,8 +36,7 @@ ACCOUNT = "123456789012"
 
 
 def _pointed(emulator: Emulator, folder: Path) -> tuple[Project, Environment]:
-    document = yaml.safe_load(DR.read_text(encoding="utf-8"))
-    document["environments"]["prod"].update(account=ACCOUNT, endpoint=emulator.endpoint)
+    document = into_emulator_account(yaml.safe_load(DR.read_text(encoding="utf-8")), "prod", emulator.endpoint)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     project = load_project(folder / "config.yaml")
